@@ -1,0 +1,144 @@
+"""The Bot: owns the shared resources and wires them together in `setup_hook`.
+
+interaction → cog (parse, check, defer) → RAService (limits, cache, coalescing) → RAClient (HTTP)
+→ formatting (pure) → bot.replies.reply.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+import discord
+import yarl
+from discord.ext import commands
+
+from bot.config import Settings
+from bot.formatting.progress import Links
+from bot.ra.client import USER_AGENT, RAClient
+from bot.ra.limiter import UpstreamLimiter
+from bot.services.guild_limits import GuildRateLimits
+from bot.services.ra import RAService
+from bot.stats import Stats
+from bot.tree import BotTree
+
+log = logging.getLogger(__name__)
+
+# Loaded in this order; one feature a file.
+EXTENSIONS = (
+    "bot.cogs.progress",
+    "bot.cogs.status",
+)
+
+
+def use_discord_api_base(base_url: str) -> None:
+    """Send discord.py's REST calls (interaction callbacks and webhooks too) to `base_url`."""
+    discord.http.Route.BASE = base_url.rstrip("/")
+
+
+def intents() -> discord.Intents:
+    """Only what slash commands need: guilds. No privileged intents, no member cache."""
+    return discord.Intents(guilds=True)
+
+
+class RABot(commands.AutoShardedBot):
+    session: aiohttp.ClientSession
+    ra: RAService
+    guild_limits: GuildRateLimits
+    stats: Stats
+    links: Links
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=intents(),
+            tree_cls=BotTree,
+            allowed_mentions=discord.AllowedMentions.none(),
+            member_cache_flags=discord.MemberCacheFlags.none(),
+            chunk_guilds_at_startup=False,
+            max_messages=None,
+        )
+        self.settings = settings
+        self.closing = False
+        self.links = Links(settings.ra_site_base_url, settings.ra_media_base_url)
+        if settings.discord_api_base_url:
+            use_discord_api_base(settings.discord_api_base_url)
+
+    async def setup_hook(self) -> None:
+        s = self.settings
+        if s.discord_api_base_url:
+            await self._use_gateway_of_api_base()
+        self.session = aiohttp.ClientSession(
+            headers={"User-Agent": USER_AGENT},
+            connector=aiohttp.TCPConnector(limit=max(10, s.ra_max_in_flight * 2)),
+        )
+        self.stats = Stats()
+        limiter = UpstreamLimiter(s.ra_requests_per_second, s.ra_max_in_flight)
+        client = RAClient(
+            self.session,
+            api_key=s.ra_api_key,
+            username=s.ra_username,
+            base_url=s.ra_api_base_url,
+            limiter=limiter,
+            timeout=s.ra_timeout_seconds,
+            retry_budget=s.ra_retry_budget_seconds,
+            stats=self.stats,
+        )
+        self.ra = RAService(
+            client,
+            stats=self.stats,
+            progress_ttl=s.progress_cache_seconds,
+            game_ttl=s.game_cache_seconds,
+            profile_ttl=s.profile_cache_seconds,
+        )
+        self.guild_limits = GuildRateLimits(
+            s.guild_commands_per_minute, s.guild_commands_per_minute_max
+        )
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        if s.sync_commands:
+            await self.sync_commands()
+
+    async def _use_gateway_of_api_base(self) -> None:
+        """With a custom REST base, take the gateway URL from that base's /gateway/bot."""
+        data = await self.http.request(discord.http.Route("GET", "/gateway/bot"))
+        url = yarl.URL(data["url"])
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = url
+        log.info("using the gateway of DISCORD_API_BASE_URL: %s", url.with_query(None))
+
+    async def sync_commands(self) -> None:
+        guild_id = self.settings.dev_guild_id
+        if guild_id:
+            guild = discord.Object(guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to the development guild %s", len(synced), guild_id)
+        else:
+            synced = await self.tree.sync()
+            log.info("synced %d commands globally", len(synced))
+
+    async def on_ready(self) -> None:
+        log.info("ready as %s in %d guilds", self.user, len(self.guilds))
+
+    async def close(self) -> None:
+        self.closing = True
+        await super().close()
+        session = getattr(self, "session", None)
+        if session is not None and not session.closed:
+            await session.close()
+
+
+def required_permissions() -> discord.Permissions:
+    """What the bot needs in a channel: see it, post there, and post embeds."""
+    return discord.Permissions(
+        view_channel=True, send_messages=True, send_messages_in_threads=True, embed_links=True
+    )
+
+
+def invite_url(application_id: int) -> str:
+    return discord.utils.oauth_url(
+        application_id,
+        permissions=required_permissions(),
+        scopes=("bot", "applications.commands"),
+    )

@@ -1,0 +1,81 @@
+"""`python -m bot check`: is the configuration usable, without connecting to the gateway?
+
+Checks that RA accepts the key and Discord accepts the token, then prints the invite URL. Every
+problem is one line on stderr; the exit status is 1 if there was any.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import aiohttp
+import discord
+
+from bot.bot import invite_url, use_discord_api_base
+from bot.config import Settings
+from bot.ra.client import USER_AGENT, RAClient
+from bot.ra.errors import RAError, RAKeyRejected
+from bot.ra.limiter import UpstreamLimiter
+
+
+async def check_ra(settings: Settings) -> str | None:
+    """None if RA accepts the key, else the problem."""
+    async with aiohttp.ClientSession(headers={"User-Agent": USER_AGENT}) as session:
+        client = RAClient(
+            session,
+            api_key=settings.ra_api_key,
+            username=settings.ra_username,
+            base_url=settings.ra_api_base_url,
+            limiter=UpstreamLimiter(1.0, 1),
+            timeout=settings.ra_timeout_seconds,
+            retry_budget=3.0,
+        )
+        try:
+            await client.check_key()
+        except RAKeyRejected:
+            return (
+                "RA_API_KEY was refused by RetroAchievements: copy the key again from "
+                "retroachievements.org → Settings → Keys."
+            )
+        except RAError as exc:
+            return f"RA_API_BASE_URL: RetroAchievements did not answer properly ({exc})."
+    return None
+
+
+async def check_discord(settings: Settings) -> tuple[str | None, str | None]:
+    """(problem, invite URL): logs in over REST only, never opens the gateway."""
+    if settings.discord_api_base_url:
+        use_discord_api_base(settings.discord_api_base_url)
+    client = discord.Client(intents=discord.Intents(guilds=True))
+    try:
+        await client.login(settings.discord_token)
+        app = await client.application_info()
+        return None, f"{invite_url(app.id)}  (bot: {client.user})"
+    except discord.LoginFailure:
+        return (
+            "DISCORD_TOKEN was refused by Discord: reset the token in the developer portal "
+            "(Bot → Reset Token) and copy it into .env.",
+            None,
+        )
+    except (aiohttp.ClientError, discord.HTTPException, OSError) as exc:
+        return f"DISCORD_API_BASE_URL: Discord did not answer ({type(exc).__name__}).", None
+    finally:
+        await client.close()
+
+
+async def run_check(settings: Settings) -> int:
+    problems: list[str] = []
+    ra_problem = await check_ra(settings)
+    if ra_problem:
+        problems.append(ra_problem)
+    else:
+        print("ok: RetroAchievements accepts RA_API_KEY")
+    discord_problem, invite = await check_discord(settings)
+    if discord_problem:
+        problems.append(discord_problem)
+    else:
+        print("ok: Discord accepts DISCORD_TOKEN")
+        print(f"invite: {invite}")
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1 if problems else 0

@@ -1,0 +1,34 @@
+"""/status: is the bot healthy, and how hard is it using RA's key?"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.formatting.status import status_embed
+from bot.replies import reply
+
+if TYPE_CHECKING:
+    from bot.bot import RABot
+
+
+class Status(commands.Cog):
+    def __init__(self, bot: RABot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="status", description="Bot health: latency, RA usage, cache")
+    async def status(self, interaction: discord.Interaction[RABot]) -> None:
+        embed = status_embed(
+            latency=self.bot.latency,
+            guilds=len(self.bot.guilds),
+            shards=self.bot.shard_count or 1,
+            stats=self.bot.stats.snapshot(),
+        )
+        await reply(interaction, embeds=[embed], ephemeral=True)
+
+
+async def setup(bot: RABot) -> None:
+    await bot.add_cog(Status(bot))

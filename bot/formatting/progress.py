@@ -1,0 +1,155 @@
+"""The /progress reply: a ProgressReport in, Discord embeds out. Pure: no I/O.
+
+Each game is a block in the embed description (so its title can link to its RA page): hardcore
+first, softcore beside it where it differs, and a mark for mastered or completed. Blocks are packed
+into embeds and messages within Discord's limits (4096 characters a description, 10 embeds and
+6000 characters a message).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import discord
+
+from bot.formatting.text import escape, number, percent, progress_bar
+from bot.ra.models import GameProgress
+from bot.services.ra import GameEntry, ProgressReport
+
+COLOUR = discord.Colour(0xCC9900)
+MASTERED = "👑"
+COMPLETED = "✅"
+UNKNOWN = "❔"
+DESCRIPTION_LIMIT = 4096
+MESSAGE_LIMIT = 6000
+EMBEDS_PER_MESSAGE = 10
+# Room kept in each message for author, title, totals and footer.
+_OVERHEAD = 600
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where RA's pages and pictures live (the operator's settings)."""
+
+    site: str = "https://retroachievements.org"
+    media: str = "https://media.retroachievements.org"
+
+    def game(self, game_id: int) -> str:
+        return f"{self.site}/game/{game_id}"
+
+    def user(self, name: str) -> str:
+        return f"{self.site}/user/{quote(name, safe='')}"
+
+    def media_url(self, path: str) -> str | None:
+        if not path:
+            return None
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.media + ("" if path.startswith("/") else "/") + path
+
+
+def _line(label: str, achieved: int, possible: int, score: int, possible_score: int) -> str:
+    return (
+        f"{progress_bar(achieved, possible)} {label} **{number(achieved)}/{number(possible)}** · "
+        f"{number(score)}/{number(possible_score)} pts · {percent(achieved, possible)}%"
+    )
+
+
+def mark(progress: GameProgress) -> str:
+    if progress.mastered:
+        return f"{MASTERED} Mastered"
+    if progress.completed:
+        return f"{COMPLETED} Completed"
+    return ""
+
+
+def game_block(entry: GameEntry, links: Links) -> str:
+    """The lines of one game."""
+    p = entry.progress
+    if entry.info is None:
+        return f"{UNKNOWN} **Game {entry.game_id}**: RetroAchievements does not know this game id."
+    title = f"**[{escape(entry.info.title, 120)}]({links.game(entry.game_id)})**"
+    console = escape(entry.info.console, 60)
+    head = f"{title} · {console}" if console else title
+    if p.possible == 0:
+        return f"{head}\nNo achievements published yet."
+    status = mark(p)
+    lines = [f"{head}" + (f" — {status}" if status else "")]
+    lines.append(_line("HC", p.achieved_hardcore, p.possible, p.score_hardcore, p.possible_score))
+    if (p.achieved, p.score) != (p.achieved_hardcore, p.score_hardcore):
+        lines.append(_line("SC", p.achieved, p.possible, p.score, p.possible_score))
+    return "\n".join(lines)
+
+
+def totals(entries: list[GameEntry]) -> tuple[str, str]:
+    """Hardcore and softcore totals over the games RA knows."""
+    known = [e.progress for e in entries if e.info is not None and e.progress.possible > 0]
+    possible = sum(p.possible for p in known)
+    possible_score = sum(p.possible_score for p in known)
+    hardcore = _line(
+        "HC",
+        sum(p.achieved_hardcore for p in known),
+        possible,
+        sum(p.score_hardcore for p in known),
+        possible_score,
+    )
+    softcore = _line(
+        "SC", sum(p.achieved for p in known), possible, sum(p.score for p in known), possible_score
+    )
+    marks = sum(p.mastered for p in known), sum(p.completed and not p.mastered for p in known)
+    summary = f"{MASTERED} {marks[0]} mastered · {COMPLETED} {marks[1]} completed"
+    return f"{hardcore}\n{softcore}", summary
+
+
+def progress_messages(report: ProgressReport, links: Links) -> list[list[discord.Embed]]:
+    """The reply as messages (each a list of at most 10 embeds), first message first."""
+    profile = report.profile
+    blocks = [game_block(entry, links) for entry in report.games]
+
+    descriptions: list[str] = []
+    current = ""
+    for block in blocks:
+        candidate = f"{current}\n\n{block}" if current else block
+        if len(candidate) > min(DESCRIPTION_LIMIT, MESSAGE_LIMIT - _OVERHEAD):
+            descriptions.append(current)
+            current = block
+        else:
+            current = candidate
+    descriptions.append(current)
+
+    embeds: list[discord.Embed] = []
+    count = len(report.games)
+    for index, description in enumerate(descriptions):
+        embed = discord.Embed(colour=COLOUR, description=description)
+        if index == 0:
+            embed.set_author(
+                name=profile.display_name,
+                url=links.user(profile.display_name),
+                icon_url=links.media_url(profile.user_pic_path),
+            )
+            embed.title = f"Progress on {count} game{'s' if count != 1 else ''}"
+            icon = None
+            if count == 1 and report.games[0].info is not None:
+                icon = links.media_url(report.games[0].info.icon_path)
+            embed.set_thumbnail(url=icon or links.media_url(profile.user_pic_path))
+        embeds.append(embed)
+    last = embeds[-1]
+    if count > 1:
+        lines, summary = totals(report.games)
+        last.add_field(name="Totals", value=f"{lines}\n{summary}", inline=False)
+    last.set_footer(text="Fetched from RetroAchievements")
+    last.timestamp = report.fetched_at
+
+    # Pack embeds into messages: at most 10 each, and 6000 characters in all.
+    messages: list[list[discord.Embed]] = [[]]
+    size = 0
+    for embed in embeds:
+        if messages[-1] and (
+            len(messages[-1]) == EMBEDS_PER_MESSAGE or size + len(embed) > MESSAGE_LIMIT
+        ):
+            messages.append([])
+            size = 0
+        messages[-1].append(embed)
+        size += len(embed)
+    return messages

@@ -1,0 +1,31 @@
+"""The /status reply. Pure: figures in, embed out."""
+
+from __future__ import annotations
+
+import math
+
+import discord
+
+from bot.stats import StatsSnapshot
+
+
+def status_embed(
+    *, latency: float, guilds: int, shards: int, stats: StatsSnapshot
+) -> discord.Embed:
+    embed = discord.Embed(title="Bot status", colour=discord.Colour.blurple())
+    latency_text = (
+        "not connected"
+        if math.isinf(latency) or math.isnan(latency)
+        else (f"{latency * 1000:.0f} ms")
+    )
+    embed.add_field(name="Gateway latency", value=latency_text)
+    embed.add_field(name="Servers", value=f"{guilds:,}")
+    embed.add_field(name="Shards", value=f"{shards:,}")
+    embed.add_field(name="RA requests (last hour)", value=f"{stats.ra_requests:,}")
+    embed.add_field(name="RA errors (last hour)", value=f"{stats.ra_errors:,}")
+    rate = stats.cache_hit_rate
+    embed.add_field(
+        name="Cache hit rate (last hour)",
+        value="no look-ups yet" if rate is None else f"{rate:.0%}",
+    )
+    return embed

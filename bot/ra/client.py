@@ -1,0 +1,297 @@
+"""HTTP client for RA's V1 web API. It knows HTTP and RA's shapes, nothing of Discord.
+
+Every request passes the shared UpstreamLimiter (retries too); 429, 5xx, timeouts and broken
+connections are retried with exponential backoff and full jitter, honouring Retry-After, within a
+total time budget. The key travels in the query string, so no URL, and no aiohttp exception
+(which would carry one), ever leaves this module: failures become the typed errors of
+`bot.ra.errors`, whose messages name only the endpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import aiohttp
+
+from bot.ra.errors import (
+    RABadResponse,
+    RAError,
+    RAKeyRejected,
+    RARateLimited,
+    RARequestRejected,
+    RAUnavailable,
+    RAUserNotFound,
+)
+from bot.ra.limiter import Priority, UpstreamLimiter
+from bot.ra.models import GameInfo, GameProgress, UserProfile
+from bot.stats import Stats
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "RetroAchievementsDiscordBot/0.1 (discord.py; +https://github.com/)"
+_USERNAME = re.compile(r"[A-Za-z0-9]{2,20}")
+_ULID = re.compile(r"[0-9A-Za-z]{26}")
+_PROGRESS_FIELDS = {
+    "possible": "NumPossibleAchievements",
+    "possible_score": "PossibleScore",
+    "achieved": "NumAchieved",
+    "score": "ScoreAchieved",
+    "achieved_hardcore": "NumAchievedHardcore",
+    "score_hardcore": "ScoreAchievedHardcore",
+}
+
+
+def is_valid_ra_user(name: str) -> bool:
+    """RA's own rule for `u`: 2–20 letters/digits, or a 26-character ULID. Else it answers 422."""
+    return bool(_USERNAME.fullmatch(name) or _ULID.fullmatch(name))
+
+
+def _int(value: Any, what: str) -> int:
+    """RA sends numbers as ints today and as strings on older servers: accept both."""
+    if isinstance(value, bool):
+        raise RABadResponse(f"{what} is not a number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        return int(value)
+    if value is None:
+        return 0
+    raise RABadResponse(f"{what} is not a number")
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("Retry-After")
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class _Retry(Exception):
+    """An attempt failed in a way worth trying again."""
+
+    def __init__(self, error: RAError, retry_after: float | None = None) -> None:
+        self.error = error
+        self.retry_after = retry_after
+
+
+class RAClient:
+    """One instance per process, sharing the bot's aiohttp session and limiter."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        api_key: str,
+        limiter: UpstreamLimiter,
+        base_url: str = "https://retroachievements.org/API",
+        username: str = "",
+        timeout: float = 8.0,
+        retry_budget: float = 14.0,
+        backoff_base: float = 0.5,
+        stats: Stats | None = None,
+        rng: random.Random | None = None,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+    ) -> None:
+        self._session = session
+        self._key = api_key
+        self._limiter = limiter
+        self._base_url = base_url.rstrip("/")
+        self._username = username
+        self._timeout = aiohttp.ClientTimeout(total=timeout, connect=min(timeout, 5.0))
+        self._retry_budget = retry_budget
+        self._backoff_base = backoff_base
+        self._stats = stats
+        self._rng = rng or random.Random()
+        self._sleep = sleep
+
+    def __repr__(self) -> str:
+        return f"<RAClient base_url={self._base_url!r} key=***>"
+
+    # -- endpoints -----------------------------------------------------------------------------
+
+    async def get_user_progress(
+        self, user: str, game_ids: Iterable[int], *, priority: Priority = Priority.INTERACTIVE
+    ) -> dict[int, GameProgress]:
+        """Progress of `user` on every game in one call, keyed by game id, in RA's order.
+
+        An empty dict means RA answered `[]`: an unknown user (or no valid ids).
+        """
+        ids = list(dict.fromkeys(int(i) for i in game_ids if int(i) > 0))
+        if not ids:
+            return {}
+        data = await self._call(
+            "API_GetUserProgress", {"u": user, "i": ",".join(map(str, ids))}, priority
+        )
+        if isinstance(data, list):
+            if data:
+                raise RABadResponse("API_GetUserProgress answered a non-empty list")
+            return {}
+        if not isinstance(data, dict):
+            raise RABadResponse("API_GetUserProgress answered neither an object nor []")
+        result: dict[int, GameProgress] = {}
+        for key, entry in data.items():
+            if not isinstance(entry, dict):
+                raise RABadResponse("API_GetUserProgress entry is not an object")
+            game_id = _int(key, "game id")
+            numbers = {
+                name: _int(entry.get(field), field) for name, field in _PROGRESS_FIELDS.items()
+            }
+            result[game_id] = GameProgress(game_id=game_id, **numbers)
+        return result
+
+    async def get_game(
+        self, game_id: int, *, priority: Priority = Priority.INTERACTIVE
+    ) -> GameInfo | None:
+        """Title, console and icon of a game; None when RA does not know the id."""
+        data = await self._call("API_GetGame", {"i": str(int(game_id))}, priority)
+        if isinstance(data, list) and not data:
+            return None
+        if not isinstance(data, dict):
+            raise RABadResponse("API_GetGame answered neither an object nor []")
+        title = data.get("Title") or data.get("GameTitle")
+        if not isinstance(title, str):
+            raise RABadResponse("API_GetGame answered no title")
+        console = data.get("ConsoleName") or data.get("Console") or ""
+        icon = data.get("ImageIcon") or data.get("GameIcon") or ""
+        return GameInfo(
+            game_id=int(game_id),
+            title=title,
+            console=str(console),
+            icon_path=str(icon),
+        )
+
+    async def get_user_profile(
+        self, user: str, *, priority: Priority = Priority.INTERACTIVE
+    ) -> UserProfile:
+        """An RA account; raises RAUserNotFound when there is none by that name."""
+        data = await self._call("API_GetUserProfile", {"u": user}, priority, not_found_user=user)
+        if not isinstance(data, dict) or not isinstance(data.get("User"), str):
+            raise RABadResponse("API_GetUserProfile answered no user")
+        return UserProfile(
+            display_name=data["User"],
+            ulid=str(data.get("ULID") or ""),
+            user_pic_path=str(data.get("UserPic") or ""),
+            total_points=_int(data.get("TotalPoints"), "TotalPoints"),
+            total_softcore_points=_int(data.get("TotalSoftcorePoints"), "TotalSoftcorePoints"),
+        )
+
+    async def check_key(self) -> None:
+        """Raise unless RA accepts the key (one cheap call with no parameters)."""
+        await self._call("API_GetAchievementOfTheWeek", {}, Priority.INTERACTIVE)
+
+    # -- transport -----------------------------------------------------------------------------
+
+    async def _call(
+        self,
+        endpoint: str,
+        params: dict[str, str],
+        priority: Priority,
+        *,
+        not_found_user: str | None = None,
+    ) -> Any:
+        deadline = time.monotonic() + self._retry_budget
+        attempt = 0
+        while True:
+            try:
+                return await self._attempt(endpoint, params, priority, not_found_user)
+            except _Retry as retry:
+                wait = retry.retry_after
+                if wait is None:
+                    wait = self._rng.uniform(0, self._backoff_base * 2**attempt)
+                attempt += 1
+                remaining = deadline - time.monotonic()
+                if wait > remaining:
+                    log.warning(
+                        "%s: giving up after %d attempts: %s", endpoint, attempt, retry.error
+                    )
+                    raise retry.error from None
+                log.info("%s: %s; retry %d in %.1fs", endpoint, retry.error, attempt, wait)
+                await self._sleep(wait)
+
+    async def _attempt(
+        self,
+        endpoint: str,
+        params: dict[str, str],
+        priority: Priority,
+        not_found_user: str | None,
+    ) -> Any:
+        query = {"y": self._key, **params}
+        if self._username:
+            query["z"] = self._username
+        url = f"{self._base_url}/{endpoint}.php"
+        ok = False
+        try:
+            async with self._limiter.slot(priority):
+                try:
+                    async with self._session.get(
+                        url,
+                        params=query,
+                        timeout=self._timeout,
+                        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+                    ) as response:
+                        status = response.status
+                        retry_after = _retry_after(response.headers)
+                        body = await response.read()
+                        content_type = response.content_type
+                except TimeoutError:
+                    raise _Retry(RAUnavailable(f"{endpoint}: no answer in time")) from None
+                except aiohttp.ClientError as exc:
+                    # str(exc) may hold the URL, key included: keep only the class name.
+                    raise _Retry(
+                        RAUnavailable(f"{endpoint}: connection failed ({type(exc).__name__})")
+                    ) from None
+                if status == 429:
+                    self._limiter.back_off(retry_after if retry_after is not None else 1.0)
+            result = self._interpret(
+                endpoint, status, content_type, body, retry_after, not_found_user
+            )
+            ok = True
+            return result
+        finally:
+            if self._stats is not None:
+                self._stats.ra_request(ok)
+
+    def _interpret(
+        self,
+        endpoint: str,
+        status: int,
+        content_type: str,
+        body: bytes,
+        retry_after: float | None,
+        not_found_user: str | None,
+    ) -> Any:
+        if status == 429:
+            raise _Retry(RARateLimited(f"{endpoint}: RA answered 429", retry_after), retry_after)
+        if status >= 500:
+            raise _Retry(RAUnavailable(f"{endpoint}: RA answered {status}"), retry_after)
+        if status in (401, 403):
+            raise RAKeyRejected(f"{endpoint}: RA refused the web API key ({status})")
+        if status == 404 and not_found_user is not None:
+            raise RAUserNotFound(not_found_user)
+        if status == 422:
+            raise RARequestRejected(f"{endpoint}: RA refused the request (422)")
+        if status != 200:
+            raise RABadResponse(f"{endpoint}: unexpected HTTP status {status}")
+        if "html" in content_type:
+            raise RABadResponse(f"{endpoint}: RA answered an HTML page instead of JSON")
+        try:
+            return json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise RABadResponse(f"{endpoint}: RA answered malformed JSON") from None

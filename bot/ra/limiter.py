@@ -1,0 +1,103 @@
+"""The one gate every RA request passes: a request rate, a cap on requests in flight, priorities.
+
+RA publishes no limit and answers bursts with 429, and the bot has a single key for every guild, so
+the whole process shares one limiter. Requests start at least `1 / rate` seconds apart (no bursts),
+at most `max_in_flight` run at once, and a waiting interactive request always goes before waiting
+scheduled work. When RA says 429, `back_off()` holds everyone, not just the request that got it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from enum import IntEnum
+
+
+class Priority(IntEnum):
+    """Lower goes first."""
+
+    INTERACTIVE = 0
+    SCHEDULED = 1
+
+
+class UpstreamLimiter:
+    def __init__(
+        self,
+        rate_per_second: float,
+        max_in_flight: int,
+        *,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        if rate_per_second <= 0 or max_in_flight < 1:
+            raise ValueError("rate_per_second must be > 0 and max_in_flight >= 1")
+        self.interval = 1.0 / rate_per_second
+        self.max_in_flight = max_in_flight
+        self._clock = clock
+        self._next_start = 0.0
+        self._in_flight = 0
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._counter = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def _now(self) -> float:
+        return self._clock() if self._clock else asyncio.get_running_loop().time()
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    @property
+    def waiting(self) -> int:
+        return sum(1 for *_, fut in self._waiters if not fut.done())
+
+    @asynccontextmanager
+    async def slot(self, priority: Priority = Priority.INTERACTIVE) -> AsyncIterator[None]:
+        """Wait for a turn, hold it while the request runs, free it after."""
+        await self.acquire(priority)
+        try:
+            yield
+        finally:
+            self.release()
+
+    async def acquire(self, priority: Priority = Priority.INTERACTIVE) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (int(priority), next(self._counter), future))
+        self._pump()
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                # Granted just as we were cancelled: give the turn back.
+                self.release()
+            raise
+
+    def release(self) -> None:
+        self._in_flight -= 1
+        self._pump()
+
+    def back_off(self, seconds: float) -> None:
+        """Start nothing for `seconds` (RA said 429, perhaps with Retry-After)."""
+        self._next_start = max(self._next_start, self._now() + seconds)
+        self._pump()
+
+    def _pump(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        while self._waiters and self._in_flight < self.max_in_flight:
+            *_, future = self._waiters[0]
+            if future.done():  # cancelled while waiting
+                heapq.heappop(self._waiters)
+                continue
+            now = self._now()
+            if now < self._next_start:
+                loop = asyncio.get_running_loop()
+                self._timer = loop.call_later(self._next_start - now, self._pump)
+                return
+            heapq.heappop(self._waiters)
+            self._in_flight += 1
+            self._next_start = max(now, self._next_start) + self.interval
+            future.set_result(None)

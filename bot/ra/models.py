@@ -1,0 +1,61 @@
+"""What the RA client returns: small immutable values with RA's numbers already parsed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class GameProgress:
+    """One user's progress on one game (API_GetUserProgress). Softcore counts include hardcore."""
+
+    game_id: int
+    possible: int
+    possible_score: int
+    achieved: int
+    score: int
+    achieved_hardcore: int
+    score_hardcore: int
+
+    @property
+    def is_blank(self) -> bool:
+        """All six numbers 0: RA does not know the game, or it has no achievements yet."""
+        return not (
+            self.possible
+            or self.possible_score
+            or self.achieved
+            or self.score
+            or self.achieved_hardcore
+            or self.score_hardcore
+        )
+
+    @property
+    def mastered(self) -> bool:
+        """Every achievement unlocked in hardcore."""
+        return self.possible > 0 and self.achieved_hardcore >= self.possible
+
+    @property
+    def completed(self) -> bool:
+        """Every achievement unlocked (softcore counts include hardcore)."""
+        return self.possible > 0 and self.achieved >= self.possible
+
+
+@dataclass(frozen=True, slots=True)
+class GameInfo:
+    """A game's title, console and icon (API_GetGame)."""
+
+    game_id: int
+    title: str
+    console: str
+    icon_path: str  # site-relative, e.g. "/Images/085573.png"
+
+
+@dataclass(frozen=True, slots=True)
+class UserProfile:
+    """An RA account (API_GetUserProfile)."""
+
+    display_name: str
+    ulid: str
+    user_pic_path: str  # site-relative, e.g. "/UserPic/MaxMilyin.png"
+    total_points: int
+    total_softcore_points: int

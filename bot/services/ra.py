@@ -1,0 +1,205 @@
+"""Rationed access to RA for the cogs: caches, coalescing, and the one-call-per-user batch.
+
+Cogs ask this service, never the RA client. Progress is cached per (user, game) for a short time,
+so overlapping game lists share answers; all of a user's missing games go to RA in one
+API_GetUserProgress call; a (user, game) already being fetched is awaited, not asked again.
+Game titles/icons and profiles are cached for long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.ra.client import RAClient
+from bot.ra.errors import RAUserNotFound
+from bot.ra.limiter import Priority
+from bot.ra.models import GameInfo, GameProgress, UserProfile
+from bot.services.cache import SingleFlight, TTLCache
+from bot.stats import Stats
+
+NOT_FOUND_TTL = 60.0
+
+
+@dataclass(frozen=True)
+class GameEntry:
+    """One game of a report: progress plus what RA says the game is (None: unknown id)."""
+
+    game_id: int
+    progress: GameProgress
+    info: GameInfo | None
+
+    @property
+    def unknown(self) -> bool:
+        return self.info is None
+
+    @property
+    def no_achievements(self) -> bool:
+        return self.info is not None and self.progress.possible == 0
+
+
+@dataclass(frozen=True)
+class ProgressReport:
+    profile: UserProfile
+    games: list[GameEntry]
+    fetched_at: datetime  # when the oldest figure in the report came from RA
+
+
+@dataclass(frozen=True)
+class FetchedProgress:
+    progress: GameProgress
+    at: datetime
+
+
+class RAService:
+    def __init__(
+        self,
+        client: RAClient,
+        *,
+        stats: Stats | None = None,
+        progress_ttl: float = 120.0,
+        game_ttl: float = 86400.0,
+        profile_ttl: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.stats = stats or Stats()
+        self._progress: TTLCache[tuple[str, int], FetchedProgress] = TTLCache(
+            progress_ttl, 200_000, clock
+        )
+        self._games: TTLCache[int, GameInfo | bool] = TTLCache(game_ttl, 50_000, clock)
+        self._profiles: TTLCache[str, UserProfile | bool] = TTLCache(profile_ttl, 50_000, clock)
+        self._progress_flights: SingleFlight[tuple[str, int], dict[int, FetchedProgress]] = (
+            SingleFlight()
+        )
+        self._game_flights: SingleFlight[int, GameInfo | None] = SingleFlight()
+        self._profile_flights: SingleFlight[str, UserProfile] = SingleFlight()
+        self._progress_ttl = progress_ttl
+        self._game_ttl = game_ttl
+
+    def _hit(self, hit: bool) -> None:
+        self.stats.cache(hit)
+
+    # -- profiles --------------------------------------------------------------------------------
+
+    async def profile(self, user: str, priority: Priority = Priority.INTERACTIVE) -> UserProfile:
+        """The RA account `user` (name or ULID); RAUserNotFound if none."""
+        key = user.lower()
+        cached = self._profiles.get(key)
+        self._hit(cached is not None)
+        if cached is False:
+            raise RAUserNotFound(user)
+        if isinstance(cached, UserProfile):
+            return cached
+
+        async def fetch() -> UserProfile:
+            try:
+                profile = await self.client.get_user_profile(user, priority=priority)
+            except RAUserNotFound:
+                self._profiles.set(key, False, NOT_FOUND_TTL)
+                raise
+            self._profiles.set(key, profile)
+            return profile
+
+        return await self._profile_flights.run(key, fetch)
+
+    # -- progress --------------------------------------------------------------------------------
+
+    async def progress(
+        self, user: str, game_ids: Sequence[int], priority: Priority = Priority.INTERACTIVE
+    ) -> dict[int, FetchedProgress]:
+        """Progress of `user` on `game_ids`, from cache where fresh, else one RA call."""
+        key = user.lower()
+        found: dict[int, FetchedProgress] = {}
+        waiting: dict[int, asyncio.Task[dict[int, FetchedProgress]]] = {}
+        to_fetch: list[int] = []
+        for game_id in game_ids:
+            cached = self._progress.get((key, game_id))
+            self._hit(cached is not None)
+            if cached is not None:
+                found[game_id] = cached
+            elif (task := self._progress_flights.running((key, game_id))) is not None:
+                waiting[game_id] = task
+            else:
+                to_fetch.append(game_id)
+        if to_fetch:
+            batch = list(to_fetch)
+
+            async def fetch() -> dict[int, FetchedProgress]:
+                answer = await self.client.get_user_progress(user, batch, priority=priority)
+                if not answer:
+                    # RA's `[]`: the account does not exist (every id here is > 0).
+                    self._profiles.pop(key)
+                    raise RAUserNotFound(user)
+                now = datetime.now(UTC)
+                fetched = {gid: FetchedProgress(p, now) for gid, p in answer.items()}
+                for gid, item in fetched.items():
+                    self._progress.set((key, gid), item)
+                return fetched
+
+            task = self._progress_flights.start((key, batch[0]), fetch)
+            for game_id in batch[1:]:
+                self._progress_flights.share((key, game_id), task)
+            for game_id in batch:
+                waiting[game_id] = task
+        for task in set(waiting.values()):
+            result = await asyncio.shield(task)
+            for game_id, t in waiting.items():
+                if t is task and game_id in result:
+                    found[game_id] = result[game_id]
+        # RA answers every id > 0; an id it left out is treated as unknown.
+        now = datetime.now(UTC)
+        for game_id in game_ids:
+            if game_id not in found:
+                found[game_id] = FetchedProgress(GameProgress(game_id, 0, 0, 0, 0, 0, 0), now)
+        return found
+
+    # -- games -------------------------------------------------------------------------------------
+
+    async def game(
+        self, game_id: int, priority: Priority = Priority.INTERACTIVE
+    ) -> GameInfo | None:
+        cached = self._games.get(game_id)
+        self._hit(cached is not None)
+        if cached is not None:
+            return cached if isinstance(cached, GameInfo) else None
+
+        async def fetch() -> GameInfo | None:
+            info = await self.client.get_game(game_id, priority=priority)
+            # An unknown id may become a game; remember "unknown" only briefly.
+            self._games.set(
+                game_id,
+                info if info is not None else False,
+                None if info is not None else self._progress_ttl,
+            )
+            return info
+
+        return await self._game_flights.run(game_id, fetch)
+
+    def cached_game(self, game_id: int) -> GameInfo | None:
+        cached = self._games.get(game_id)
+        return cached if isinstance(cached, GameInfo) else None
+
+    async def games(
+        self, game_ids: Sequence[int], priority: Priority = Priority.INTERACTIVE
+    ) -> dict[int, GameInfo | None]:
+        infos = await asyncio.gather(*(self.game(gid, priority) for gid in game_ids))
+        return dict(zip(game_ids, infos, strict=True))
+
+    # -- the /progress report ----------------------------------------------------------------------
+
+    async def progress_report(
+        self, user: str, game_ids: Sequence[int], priority: Priority = Priority.INTERACTIVE
+    ) -> ProgressReport:
+        """Profile, progress and game info for one user, fetched concurrently."""
+        profile, progress, infos = await asyncio.gather(
+            self.profile(user, priority),
+            self.progress(user, game_ids, priority),
+            self.games(game_ids, priority),
+        )
+        entries = [GameEntry(gid, progress[gid].progress, infos[gid]) for gid in game_ids]
+        fetched_at = min(progress[gid].at for gid in game_ids)
+        return ProgressReport(profile, entries, fetched_at)

@@ -1,0 +1,540 @@
+"""An in-process fake of the RetroAchievements V1 web API, served over real HTTP.
+
+The fake follows /work/shared/reference/ra-api.md: the ``y`` key check (401), the ``u``
+validation (422), ``[]`` for unknown users/games, the 404 of API_GetUserProfile, and the
+six progress fields of API_GetUserProgress. Faults (status codes, hangs, broken bodies,
+dropped connections) can be queued per endpoint to exercise the client's error handling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from types import TracebackType
+from typing import Any, Literal
+
+from aiohttp import web
+
+__all__ = [
+    "FAKE_RA_KEY",
+    "FakeFault",
+    "FakeGame",
+    "FakeRA",
+    "FakeUser",
+    "FaultKind",
+    "RecordedRequest",
+    "fake_ulid",
+]
+
+FAKE_RA_KEY = "Xq7Lm2Rt9Vb4Nc6Hd8Jf1Kg3Ps5Wz0Ya"
+"""Default web API key of the fake (32 letters and digits, like a real RA key)."""
+
+FaultKind = Literal["status", "hang", "malformed_json", "html", "reset"]
+
+UNAUTHENTICATED_BODY = (
+    '{"message":"Unauthenticated.","errors":'
+    '[{"status":"401","code":"unauthorized","title":"Unauthenticated."}]}'
+)
+MALFORMED_JSON_BODY = '{"1": {"NumPossib'
+CLOUDFLARE_HTML = (
+    "<!DOCTYPE html>\n<html lang=\"en-US\"><head><title>Just a moment...</title>"
+    '<meta http-equiv="Content-Type" content="text/html; charset=UTF-8"></head>'
+    "<body><h1>retroachievements.org</h1><p>Checking if the site connection is secure</p>"
+    '<div class="cf-footer">Performance &amp; security by Cloudflare</div></body></html>\n'
+)
+
+PROGRESS_KEYS = (
+    "NumPossibleAchievements",
+    "PossibleScore",
+    "NumAchieved",
+    "ScoreAchieved",
+    "NumAchievedHardcore",
+    "ScoreAchievedHardcore",
+)
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_ULID_RE = re.compile(r"^[0-9A-Za-z]{26}$")
+_PHP_NUMERIC_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def fake_ulid(username: str) -> str:
+    """Return a deterministic 26-char uppercase Crockford base32 ULID for ``username``."""
+    digest = int.from_bytes(hashlib.sha256(username.lower().encode()).digest()[:16], "big")
+    chars = [_CROCKFORD[(digest >> (5 * k)) & 31] for k in range(24)]
+    return "01" + "".join(chars)  # "01" keeps the timestamp part plausible (2020s)
+
+
+@dataclass
+class FakeUser:
+    """An RA account."""
+
+    username: str
+    display_name: str | None = None
+    ulid: str = ""
+    total_points: int = 0
+    total_softcore_points: int = 0
+
+    def __post_init__(self) -> None:
+        if self.display_name is None:
+            self.display_name = self.username
+        if not self.ulid:
+            self.ulid = fake_ulid(self.username)
+
+
+@dataclass
+class FakeGame:
+    """A game with published achievements."""
+
+    id: int
+    title: str
+    console: str = "Game Boy"
+    console_id: int = 4
+    icon: str = "/Images/000001.png"
+    num_achievements: int = 10
+    points: int = 100
+
+
+@dataclass
+class FakeFault:
+    """A failure to serve instead of the real answer.
+
+    ``kind``: "status" (``status``/``headers``/``body``), "hang" (no answer until
+    ``FakeRA.stop``), "malformed_json" (truncated JSON, 200), "html" (Cloudflare page, 200),
+    "reset" (connection closed without any HTTP response).
+    """
+
+    kind: FaultKind
+    status: int = 500
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str | None = None
+
+
+@dataclass
+class RecordedRequest:
+    """One request as the fake received it (params merge query and form/JSON body)."""
+
+    endpoint: str
+    params: dict[str, str]
+    method: str
+    headers: dict[str, str]
+
+
+Handler = Callable[[dict[str, str]], Awaitable[web.Response]]
+
+
+class FakeRA:
+    """The fake RA server: seed data with ``add_*``, inject faults, inspect ``requests``."""
+
+    def __init__(self, api_key: str = FAKE_RA_KEY) -> None:
+        self.api_key = api_key
+        self.users: dict[str, FakeUser] = {}
+        self.games: dict[int, FakeGame] = {}
+        self.progress: dict[tuple[str, int], tuple[int, int, int, int]] = {}
+        self.response_delay: float = 0.0
+        self.numbers_as_strings: bool = False
+        self.requests: list[RecordedRequest] = []
+        self.request_times: list[float] = []
+        self.max_concurrent: int = 0
+        self.in_flight: int = 0
+        self._queued: list[tuple[str | None, FakeFault]] = []
+        self._always: dict[str | None, FakeFault] = {}
+        self._handlers: dict[str, Handler] = {
+            "API_GetUserProgress": self._user_progress,
+            "API_GetGame": self._game,
+            "API_GetUserProfile": self._user_profile,
+            "API_GetAchievementOfTheWeek": self._achievement_of_the_week,
+        }
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+        self._release = asyncio.Event()
+        self._arrived = asyncio.Event()
+        self._stopping = False
+
+    # ------------------------------------------------------------------ data
+
+    def add_user(self, username: str, **kw: Any) -> FakeUser:
+        """Create (or replace) an account; ``kw`` are FakeUser fields."""
+        user = FakeUser(username, **kw)
+        self.users[username.lower()] = user
+        return user
+
+    def add_game(self, game_id: int, title: str, **kw: Any) -> FakeGame:
+        """Create (or replace) a game; ``kw`` are FakeGame fields."""
+        game = FakeGame(game_id, title, **kw)
+        self.games[game_id] = game
+        return game
+
+    def set_progress(
+        self,
+        username: str,
+        game_id: int,
+        *,
+        achieved: int,
+        score: int,
+        achieved_hardcore: int = 0,
+        score_hardcore: int = 0,
+    ) -> None:
+        """Set a user's unlocks on a game (softcore counts include hardcore, as in RA)."""
+        self.progress[(username.lower(), game_id)] = (
+            achieved,
+            score,
+            achieved_hardcore,
+            score_hardcore,
+        )
+
+    def find_user(self, u: str) -> FakeUser | None:
+        """Resolve ``u`` like RA: username or display name (case-insensitive), or ULID."""
+        key = u.lower()
+        if key in self.users:
+            return self.users[key]
+        for user in self.users.values():
+            if (user.display_name or "").lower() == key or user.ulid.upper() == u.upper():
+                return user
+        return None
+
+    # --------------------------------------------------------------- control
+
+    def fail_next(self, fault: FakeFault, times: int = 1, endpoint: str | None = None) -> None:
+        """Queue ``fault`` for the next ``times`` requests to ``endpoint`` (None: any)."""
+        self._queued.extend([(_endpoint_name(endpoint), fault)] * times)
+
+    def fail_always(self, fault: FakeFault | None, endpoint: str | None = None) -> None:
+        """Serve ``fault`` for every request to ``endpoint`` (None: any) until given None."""
+        name = _endpoint_name(endpoint)
+        if fault is None:
+            self._always.pop(name, None)
+        else:
+            self._always[name] = fault
+
+    def calls(self, endpoint: str | None = None) -> list[RecordedRequest]:
+        """Recorded requests, all or those to ``endpoint``."""
+        name = _endpoint_name(endpoint)
+        return [r for r in self.requests if name is None or r.endpoint == name]
+
+    async def wait_for_calls(
+        self, count: int, endpoint: str | None = None
+    ) -> list[RecordedRequest]:
+        """Wait until at least ``count`` requests (to ``endpoint``) have arrived.
+
+        Returns once the handler that recorded the last one has reached its first await
+        (e.g. a "hang" fault is then blocking). Wrap in ``asyncio.timeout`` as needed.
+        """
+        while len(self.calls(endpoint)) < count:
+            await self._arrived.wait()
+        return self.calls(endpoint)
+
+    def _take_fault(self, endpoint: str) -> FakeFault | None:
+        for index, (name, fault) in enumerate(self._queued):
+            if name is None or name == endpoint:
+                del self._queued[index]
+                return fault
+        return self._always.get(endpoint) or self._always.get(None)
+
+    # ------------------------------------------------------------- lifecycle
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>/API`` (the client appends ``/API_X.php``)."""
+        if self._port is None:
+            raise RuntimeError("FakeRA is not started")
+        return f"http://127.0.0.1:{self._port}/API"
+
+    async def start(self) -> None:
+        """Listen on a free port of 127.0.0.1."""
+        self._release = asyncio.Event()
+        self._arrived = asyncio.Event()
+        self._stopping = False
+        app = web.Application()
+        app.router.add_route("*", "/API/{name}", self._dispatch)
+        # handler_cancellation: a client that gives up cancels its handler (keeps in_flight
+        # honest when a client times out on a delayed or hung answer).
+        self._runner = web.AppRunner(
+            app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None
+        )
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self._port = int(self._runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        """Release hung handlers (their connections are dropped) and shut down."""
+        self._stopping = True
+        self._release.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        self._port = None
+
+    async def __aenter__(self) -> FakeRA:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # -------------------------------------------------------------- plumbing
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        self.request_times.append(time.monotonic())
+        self.in_flight += 1
+        self.max_concurrent = max(self.max_concurrent, self.in_flight)
+        try:
+            params = await _read_params(request)
+            endpoint = _endpoint_name(request.match_info["name"]) or ""
+            self.requests.append(
+                RecordedRequest(endpoint, params, request.method, dict(request.headers))
+            )
+            self._arrived.set()
+            self._arrived = asyncio.Event()
+            if self._stopping:
+                return _drop_connection(request)
+            fault = self._take_fault(endpoint)  # at arrival, so queued faults go FIFO
+            if self.response_delay > 0:
+                await asyncio.sleep(self.response_delay)
+            if fault is not None:
+                return await self._serve_fault(request, fault)
+            handler = self._handlers.get(endpoint)
+            if handler is None:
+                return web.Response(status=404, text="404 Not Found")
+            if params.get("y") != self.api_key:
+                return _json_text(UNAUTHENTICATED_BODY, status=401)
+            return await handler(params)
+        finally:
+            self.in_flight -= 1
+
+    async def _serve_fault(self, request: web.Request, fault: FakeFault) -> web.StreamResponse:
+        if fault.kind == "status":
+            body = _or_default(fault.body, _default_error_body(fault.status))
+            return _fault_response(fault, body, _guess_content_type(body))
+        if fault.kind == "hang":
+            await self._release.wait()
+            return _drop_connection(request)
+        if fault.kind == "malformed_json":
+            body = _or_default(fault.body, MALFORMED_JSON_BODY)
+            return _fault_response(fault, body, "application/json")
+        if fault.kind == "html":
+            return _fault_response(fault, _or_default(fault.body, CLOUDFLARE_HTML), "text/html")
+        if fault.kind == "reset":
+            return _drop_connection(request)
+        raise ValueError(f"unknown fault kind {fault.kind!r}")
+
+    def _num(self, value: int) -> int | str:
+        return str(value) if self.numbers_as_strings else value
+
+    # ------------------------------------------------------------- endpoints
+
+    async def _user_progress(self, params: dict[str, str]) -> web.Response:
+        error = _validate_u(params.get("u"))
+        if error is not None:
+            return error
+        user = self.find_user(params["u"])
+        ids = _parse_ids(params.get("i", ""))
+        if user is None or not ids:
+            return web.json_response([])
+        body: dict[str, dict[str, int | str]] = {}
+        for game_id in ids:
+            game = self.games.get(game_id)
+            values = (0, 0, 0, 0, 0, 0)
+            if game is not None:
+                done = self.progress.get((user.username.lower(), game_id), (0, 0, 0, 0))
+                values = (game.num_achievements, game.points, *done)
+            pairs = zip(PROGRESS_KEYS, values, strict=True)
+            body[str(game_id)] = {k: self._num(v) for k, v in pairs}
+        return web.json_response(body)
+
+    async def _game(self, params: dict[str, str]) -> web.Response:
+        ids = _parse_ids(params.get("i", ""))
+        game = self.games.get(ids[0]) if ids else None
+        if game is None:
+            return web.json_response([])
+        return web.json_response(
+            {
+                "Title": game.title,
+                "GameTitle": game.title,
+                "ConsoleID": game.console_id,
+                "ConsoleName": game.console,
+                "Console": game.console,
+                "ForumTopicID": 1000 + game.id,
+                "Flags": None,
+                "GameIcon": game.icon,
+                "ImageIcon": game.icon,
+                "ImageTitle": "/Images/000002.png",
+                "ImageIngame": "/Images/000003.png",
+                "ImageBoxArt": "/Images/000004.png",
+                "Publisher": "Fake Publisher",
+                "Developer": "Fake Developer",
+                "Genre": "Action",
+                "Released": "1991-06-23",
+                "ReleasedAtGranularity": "day",
+            }
+        )
+
+    async def _user_profile(self, params: dict[str, str]) -> web.Response:
+        error = _validate_u(params.get("u"))
+        if error is not None:
+            return error
+        user = self.find_user(params["u"])
+        if user is None:
+            return web.json_response([], status=404)
+        key = user.username.lower()
+        played = [gid for (name, gid) in self.progress if name == key]
+        last_game = self.games.get(played[-1]) if played else None
+        return web.json_response(
+            {
+                "User": user.display_name,
+                "ULID": user.ulid,
+                "UserPic": f"/UserPic/{user.username}.png",
+                "MemberSince": "2013-06-11 19:37:26",
+                "RichPresenceMsg": f"Playing {last_game.title}" if last_game else "",
+                "LastGameID": last_game.id if last_game else None,
+                "TotalPoints": user.total_points,
+                "TotalSoftcorePoints": user.total_softcore_points,
+                "TotalTruePoints": user.total_points * 3,
+                "Untracked": 0,
+                "ID": list(self.users).index(key) + 1,
+                "UserWallActive": True,
+                "Motto": "",
+            }
+        )
+
+    async def _achievement_of_the_week(self, params: dict[str, str]) -> web.Response:
+        return web.json_response(
+            {
+                "Achievement": {
+                    "ID": 5,
+                    "Title": "Chaos Emerald",
+                    "Description": "Collect a Chaos Emerald",
+                    "Points": 10,
+                    "TrueRatio": 14,
+                    "Author": "Scott",
+                    "DateCreated": "2012-11-02 00:03:12",
+                    "DateModified": "2023-05-01 12:00:00",
+                    "BadgeName": "00005",
+                    "BadgeURL": "/Badge/00005.png",
+                    "Type": None,
+                },
+                "Console": {"ID": 1, "Title": "Genesis/Mega Drive"},
+                "ForumTopic": {"ID": 1001},
+                "Game": {"ID": 1, "Title": "Sonic the Hedgehog"},
+                "StartAt": "2024-01-01T00:00:00.000000Z",
+                "TotalPlayers": 1234,
+                "Unlocks": [],
+                "UnlocksCount": 0,
+                "UnlocksHardcoreCount": 0,
+            }
+        )
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _endpoint_name(name: str | None) -> str | None:
+    if name is None:
+        return None
+    return name.removesuffix(".php")
+
+
+async def _read_params(request: web.Request) -> dict[str, str]:
+    """Query parameters merged with a form or JSON body (the body wins, as in Laravel)."""
+    params = dict(request.query.items())
+    if request.method == "POST" and request.can_read_body:
+        if request.content_type == "application/json":
+            try:
+                data = json.loads(await request.text())
+            except ValueError:
+                data = None
+            if isinstance(data, dict):
+                params.update({str(k): str(v) for k, v in data.items()})
+        else:
+            form = await request.post()
+            params.update({k: v for k, v in form.items() if isinstance(v, str)})
+    return params
+
+
+def _drop_connection(request: web.Request) -> web.Response:
+    """Close the TCP connection with no HTTP response.
+
+    Aborting the transport and then returning a response makes aiohttp fail the write with
+    a ConnectionResetError, which it treats as a client disconnect (debug log only) instead
+    of an unhandled handler exception (error log plus traceback).
+    """
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
+    return web.Response(status=204)
+
+
+def _fault_response(fault: FakeFault, body: str, content_type: str) -> web.Response:
+    """A faulty answer; a Content-Type in ``fault.headers`` wins over ``content_type``."""
+    status = fault.status if fault.kind == "status" else 200
+    headers = dict(fault.headers)
+    if not any(k.lower() == "content-type" for k in headers):
+        headers["Content-Type"] = f"{content_type}; charset=utf-8"
+    return web.Response(status=status, body=body.encode(), headers=headers)
+
+
+def _guess_content_type(body: str) -> str:
+    head = body.lstrip()[:1]
+    if head == "<":
+        return "text/html"
+    return "application/json" if head in ("{", "[") else "text/plain"
+
+
+def _json_text(text: str, status: int) -> web.Response:
+    return web.Response(text=text, status=status, content_type="application/json")
+
+
+def _validate_u(u: str | None) -> web.Response | None:
+    """RA's ``u`` rule: a ULID or 2-20 ASCII letters/digits, else HTTP 422."""
+    if u is None or u == "":
+        message = "The u field is required."
+    elif _ULID_RE.match(u) or (2 <= len(u) <= 20 and u.isascii() and u.isalnum()):
+        return None
+    else:
+        message = "The u field must be a valid ULID or a username of 2 to 20 letters or digits."
+    return web.json_response({"message": message, "errors": {"u": [message]}}, status=422)
+
+
+def _php_int(item: str) -> int:
+    """PHP's ``is_numeric($x) ? (int) $x : 0``."""
+    text = item.strip()
+    if not _PHP_NUMERIC_RE.match(text):
+        return 0
+    try:
+        return int(Decimal(text))
+    except (InvalidOperation, ValueError, OverflowError):
+        return 0
+
+
+def _parse_ids(csv: str) -> list[int]:
+    """Game ids from ``i``: numeric items only, > 0, deduplicated in first-seen order."""
+    ids = [_php_int(item) for item in csv.split(",")]
+    return list(dict.fromkeys(i for i in ids if i > 0))
+
+
+def _default_error_body(status: int) -> str:
+    if status == 429:
+        return "Too Many Requests"
+    if status >= 500:
+        return (
+            f"<!DOCTYPE html>\n<html><head><title>retroachievements.org | {status}: "
+            f"Server error</title></head><body><h1>Error {status}</h1>"
+            "<p>The web server reported an error.</p>"
+            '<div class="cf-footer">Cloudflare</div></body></html>\n'
+        )
+    return f"{status} Error"
+
+
+def _or_default(body: str | None, default: str) -> str:
+    return default if body is None else body
