@@ -210,20 +210,20 @@ class RAClient:
         attempt = 0
         while True:
             try:
-                return await self._attempt(endpoint, params, priority, not_found_user)
+                return await self._attempt(endpoint, params, priority, not_found_user, deadline)
             except _Retry as retry:
-                wait = retry.retry_after
-                if wait is None:
-                    wait = self._rng.uniform(0, self._backoff_base * 2**attempt)
-                attempt += 1
-                remaining = deadline - time.monotonic()
-                if wait > remaining:
-                    log.warning(
-                        "%s: giving up after %d attempts: %s", endpoint, attempt, retry.error
-                    )
-                    raise retry.error from None
-                log.info("%s: %s; retry %d in %.1fs", endpoint, retry.error, attempt, wait)
-                await self._sleep(wait)
+                error, wait = retry.error, retry.retry_after
+            # Out of the except block, so `error` is raised with no __context__: the chain
+            # would lead to the aiohttp exception, whose text may hold the URL and the key.
+            if wait is None:
+                wait = self._rng.uniform(0, self._backoff_base * 2**attempt)
+            attempt += 1
+            remaining = deadline - time.monotonic()
+            if wait > remaining:
+                log.warning("giving up after %d attempts: %s", attempt, error)
+                raise error
+            log.info("%s; retry %d in %.1fs", error, attempt, wait)
+            await self._sleep(wait)
 
     async def _attempt(
         self,
@@ -231,42 +231,65 @@ class RAClient:
         params: dict[str, str],
         priority: Priority,
         not_found_user: str | None,
+        deadline: float,
     ) -> Any:
         query = {"y": self._key, **params}
         if self._username:
             query["z"] = self._username
         url = f"{self._base_url}/{endpoint}.php"
-        ok = False
+        # Waiting for a turn counts against the budget too, so the caller always gets an answer.
         try:
-            async with self._limiter.slot(priority):
-                try:
-                    async with self._session.get(
-                        url,
-                        params=query,
-                        timeout=self._timeout,
-                        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-                    ) as response:
-                        status = response.status
-                        retry_after = _retry_after(response.headers)
-                        body = await response.read()
-                        content_type = response.content_type
-                except TimeoutError:
-                    raise _Retry(RAUnavailable(f"{endpoint}: no answer in time")) from None
-                except aiohttp.ClientError as exc:
-                    # str(exc) may hold the URL, key included: keep only the class name.
-                    raise _Retry(
-                        RAUnavailable(f"{endpoint}: connection failed ({type(exc).__name__})")
-                    ) from None
-                if status == 429:
-                    self._limiter.back_off(retry_after if retry_after is not None else 1.0)
+            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                await self._limiter.acquire(priority)
+        except TimeoutError:
+            raise RARateLimited(f"{endpoint}: no turn to ask RA within the time allowed") from None
+        failure: RAUnavailable | None = None
+        try:
+            # A late attempt gets only what is left of the budget (but at least a second).
+            timeout = aiohttp.ClientTimeout(
+                total=min(self._timeout.total or 0, max(1.0, deadline - time.monotonic())),
+                connect=self._timeout.connect,
+            )
+            try:
+                async with self._session.get(
+                    url,
+                    params=query,
+                    timeout=timeout,
+                    headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+                ) as response:
+                    status = response.status
+                    retry_after = _retry_after(response.headers)
+                    body = await response.read()
+                    content_type = response.content_type
+            except TimeoutError:
+                failure = RAUnavailable(f"{endpoint}: no answer in time")
+            except aiohttp.ClientError as exc:
+                # str(exc) may hold the URL, key included: keep only the class name.
+                failure = RAUnavailable(f"{endpoint}: connection failed ({type(exc).__name__})")
+        finally:
+            self._limiter.release()
+        if failure is not None:
+            self._record(ok=False)
+            # Raised outside the except blocks: no __context__ leads back to the aiohttp error.
+            raise _Retry(failure)
+        if status == 429:
+            self._limiter.back_off(retry_after if retry_after is not None else 1.0)
+        try:
             result = self._interpret(
                 endpoint, status, content_type, body, retry_after, not_found_user
             )
-            ok = True
-            return result
-        finally:
-            if self._stats is not None:
-                self._stats.ra_request(ok)
+        except (RAUserNotFound, RARequestRejected):
+            self._record(ok=True)  # RA answered as it should: the name is the problem
+            raise
+        except (RAError, _Retry):
+            self._record(ok=False)
+            raise
+        self._record(ok=True)
+        return result
+
+    def _record(self, ok: bool) -> None:
+        if self._stats is not None:
+            self._stats.ra_request(ok)
 
     def _interpret(
         self,

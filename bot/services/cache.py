@@ -42,6 +42,7 @@ class TTLCache(Generic[K, V]):
     def set(self, key: K, value: V, ttl: float | None = None) -> None:
         ttl = self.ttl if ttl is None else ttl
         if ttl <= 0:
+            self._data.pop(key, None)  # not stored: an older value must not answer instead
             return
         self._data[key] = (self._clock() + ttl, value)
         self._data.move_to_end(key)

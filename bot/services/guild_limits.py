@@ -44,12 +44,24 @@ class GuildRateLimits:
 
     def set_limit(self, key: Hashable, per_minute: int | None) -> int:
         """Set a guild's own rate (None: back to the default); returns the rate in force."""
+        bucket = self._buckets.get(key)
+        if bucket is not None:
+            # Settle the bucket at the old rate so that changing the rate never refills it.
+            now = self._clock()
+            bucket.tokens = min(
+                float(bucket.per_minute),
+                bucket.tokens + (now - bucket.updated) * bucket.per_minute / 60.0,
+            )
+            bucket.updated = now
         if per_minute is None:
             self._overrides.pop(key, None)
         else:
             self._overrides[key] = max(1, min(per_minute, self.ceiling_per_minute))
-        self._buckets.pop(key, None)
-        return self.limit_for(key)
+        limit = self.limit_for(key)
+        if bucket is not None:
+            bucket.per_minute = limit
+            bucket.tokens = min(bucket.tokens, float(limit))
+        return limit
 
     def take(self, key: Hashable) -> None:
         """Take one token or raise GuildRateLimited saying when the next one comes."""

@@ -113,6 +113,9 @@ class RAService:
     ) -> dict[int, FetchedProgress]:
         """Progress of `user` on `game_ids`, from cache where fresh, else one RA call."""
         key = user.lower()
+        if self._profiles.get(key) is False:
+            # Known not to exist (profile 404 or progress `[]`, NOT_FOUND_TTL ago at most).
+            raise RAUserNotFound(user)
         found: dict[int, FetchedProgress] = {}
         waiting: dict[int, asyncio.Task[dict[int, FetchedProgress]]] = {}
         to_fetch: list[int] = []
@@ -131,8 +134,9 @@ class RAService:
             async def fetch() -> dict[int, FetchedProgress]:
                 answer = await self.client.get_user_progress(user, batch, priority=priority)
                 if not answer:
-                    # RA's `[]`: the account does not exist (every id here is > 0).
-                    self._profiles.pop(key)
+                    # RA's `[]`: the account does not exist (every id here is > 0). Remember
+                    # that as the profile's 404 does; popping here would also drop that entry.
+                    self._profiles.set(key, False, NOT_FOUND_TTL)
                     raise RAUserNotFound(user)
                 now = datetime.now(UTC)
                 fetched = {gid: FetchedProgress(p, now) for gid, p in answer.items()}

@@ -1,0 +1,216 @@
+"""UpstreamLimiter: rate, cap on requests in flight, priorities, cancellation, back-off."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+from collections.abc import AsyncIterator, Callable
+
+import aiohttp
+import pytest
+
+from bot.ra.client import RAClient
+from bot.ra.limiter import Priority, UpstreamLimiter
+from tests.fakes.fake_ra import FAKE_RA_KEY, FakeRA
+
+FAST = 1_000_000.0  # starts 1 µs apart: spacing never matters
+
+
+async def until(condition: Callable[[], bool], turns: int = 1000) -> None:
+    """Let other tasks run (no timed sleep) until `condition` holds."""
+    for _ in range(turns):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("condition never became true")
+
+
+def test_rejects_nonsense() -> None:
+    with pytest.raises(ValueError):
+        UpstreamLimiter(0, 1)
+    with pytest.raises(ValueError):
+        UpstreamLimiter(1.0, 0)
+
+
+async def test_a_single_request_goes_through_at_once() -> None:
+    limiter = UpstreamLimiter(100.0, 2)
+    # Driven by hand: the coroutine finishes on its first step, i.e. it never suspends.
+    acquire = limiter.acquire()
+    with pytest.raises(StopIteration):
+        acquire.send(None)
+    assert limiter.in_flight == 1
+    limiter.release()
+    assert limiter.in_flight == 0
+
+
+async def test_never_more_than_max_in_flight() -> None:
+    limiter = UpstreamLimiter(FAST, 3)
+    gate = asyncio.Event()
+    running = 0
+    peak = 0
+    done = 0
+
+    async def worker() -> None:
+        nonlocal running, peak, done
+        async with limiter.slot():
+            running += 1
+            peak = max(peak, running)
+            await gate.wait()
+            running -= 1
+        done += 1
+
+    tasks = [asyncio.create_task(worker()) for _ in range(10)]
+    await until(lambda: running == 3 and limiter.waiting == 7)
+    assert limiter.in_flight == 3
+    gate.set()
+    await asyncio.gather(*tasks)
+    assert peak == 3
+    assert done == 10
+    assert (limiter.in_flight, limiter.waiting) == (0, 0)
+
+
+async def test_starts_are_spaced_by_the_rate() -> None:
+    rate = 20.0
+    interval = 1 / rate
+    limiter = UpstreamLimiter(rate, 10)
+    loop = asyncio.get_running_loop()
+    stamps: list[float] = []
+
+    async def worker() -> None:
+        async with limiter.slot():
+            stamps.append(loop.time())
+
+    await asyncio.gather(*(worker() for _ in range(5)))
+    assert len(stamps) == 5
+    # Each start is stamped once its task runs, at or after the grant; the first grant is
+    # immediate and stamped in the same step, so start k is at least k intervals after it.
+    for k, stamp in enumerate(stamps):
+        assert stamp - stamps[0] >= k * interval - 1e-3
+    for before, after in itertools.pairwise(stamps):
+        assert after - before >= interval * 0.8
+
+
+async def test_interactive_goes_before_scheduled_queued_earlier() -> None:
+    limiter = UpstreamLimiter(FAST, 1)
+    order: list[str] = []
+    await limiter.acquire()  # hold the only slot
+
+    async def worker(name: str, priority: Priority) -> None:
+        async with limiter.slot(priority):
+            order.append(name)
+
+    scheduled = [asyncio.create_task(worker(f"scheduled{n}", Priority.SCHEDULED)) for n in range(3)]
+    await until(lambda: limiter.waiting == 3)
+    interactive = [
+        asyncio.create_task(worker(f"interactive{n}", Priority.INTERACTIVE)) for n in range(2)
+    ]
+    await until(lambda: limiter.waiting == 5)
+    limiter.release()
+    await asyncio.gather(*scheduled, *interactive)
+    assert order == ["interactive0", "interactive1", "scheduled0", "scheduled1", "scheduled2"]
+
+
+async def test_cancelled_waiter_does_not_leak_a_slot() -> None:
+    limiter = UpstreamLimiter(FAST, 1)
+    await limiter.acquire()
+    waiter = asyncio.create_task(limiter.acquire())
+    await until(lambda: limiter.waiting == 1)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert limiter.waiting == 0
+    limiter.release()
+    assert limiter.in_flight == 0
+    await asyncio.wait_for(limiter.acquire(), 1)  # the slot is free
+    assert limiter.in_flight == 1
+
+
+async def test_waiter_cancelled_as_it_is_granted_gives_the_slot_back() -> None:
+    limiter = UpstreamLimiter(FAST, 1)
+    await limiter.acquire()
+    waiter = asyncio.create_task(limiter.acquire())
+    await until(lambda: limiter.waiting == 1)
+    limiter.release()  # grants the waiter's future at once...
+    assert limiter.in_flight == 1
+    waiter.cancel()  # ... but it is cancelled before it resumes
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert limiter.in_flight == 0
+    await asyncio.wait_for(limiter.acquire(), 1)
+    assert limiter.in_flight == 1
+
+
+async def test_cancelled_waiters_are_skipped_for_the_next_one() -> None:
+    limiter = UpstreamLimiter(FAST, 1)
+    await limiter.acquire()
+    first = asyncio.create_task(limiter.acquire())
+    second = asyncio.create_task(limiter.acquire())
+    await until(lambda: limiter.waiting == 2)
+    first.cancel()
+    await asyncio.gather(first, return_exceptions=True)
+    limiter.release()
+    await asyncio.wait_for(second, 1)
+    assert limiter.in_flight == 1
+
+
+async def test_back_off_delays_the_next_start() -> None:
+    limiter = UpstreamLimiter(FAST, 4)
+    loop = asyncio.get_running_loop()
+    async with limiter.slot():
+        pass
+    before = loop.time()
+    limiter.back_off(0.2)
+    async with limiter.slot():
+        started = loop.time()
+    assert started - before >= 0.2
+    # A back-off shorter than the one in force changes nothing.
+    limiter.back_off(0.2)
+    limiter.back_off(0.01)
+    before = loop.time()
+    async with limiter.slot():
+        started = loop.time()
+    assert started - before >= 0.15
+
+
+async def test_back_off_holds_requests_already_waiting() -> None:
+    limiter = UpstreamLimiter(FAST, 1)
+    loop = asyncio.get_running_loop()
+    await limiter.acquire()
+    waiter = asyncio.create_task(limiter.acquire())
+    await until(lambda: limiter.waiting == 1)
+    before = loop.time()
+    limiter.back_off(0.15)
+    limiter.release()
+    assert not waiter.done()
+    await waiter
+    assert loop.time() - before >= 0.15
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+async def test_client_calls_respect_max_in_flight(
+    fake_ra: FakeRA, session: aiohttp.ClientSession
+) -> None:
+    fake_ra.response_delay = 0.03
+    limiter = UpstreamLimiter(1000.0, 2)
+    client = RAClient(
+        session,
+        api_key=FAKE_RA_KEY,
+        limiter=limiter,
+        base_url=fake_ra.base_url,
+        timeout=2.0,
+        retry_budget=2.0,
+        rng=random.Random(0),
+    )
+    results = await asyncio.gather(
+        *(client.get_user_progress("MaxMilyin", [1, n + 1]) for n in range(10))
+    )
+    assert all(r[1].achieved == 23 for r in results)
+    assert len(fake_ra.calls()) == 10
+    assert fake_ra.max_concurrent == 2
+    assert (limiter.in_flight, limiter.waiting) == (0, 0)
