@@ -184,7 +184,7 @@ class _Reader:
         dev_guild = self.raw("DEV_GUILD_ID")
         dev_guild_id: int | None = None
         if dev_guild is not None:
-            if dev_guild.isdigit() and 15 <= len(dev_guild) <= 21:
+            if dev_guild.isascii() and dev_guild.isdigit() and 15 <= len(dev_guild) <= 21:
                 dev_guild_id = int(dev_guild)
             else:
                 self.problem("DEV_GUILD_ID", "DEV_GUILD_ID must be a server id (a long number)")

@@ -13,7 +13,7 @@ from bot.ra.client import is_valid_ra_user
 MAX_GAME_ID = 10**9
 _SEPARATORS = re.compile(r"[\s,;]+")
 _GAME_URL = re.compile(
-    r"<?https?://(?:www\.)?retroachievements\.org/game/(\d+)(?:[/?#][^\s>]*)?>?", re.IGNORECASE
+    r"<?https?://(?:www\.)?retroachievements\.org/game/([0-9]+)(?:[/?#][^\s>]*)?>?", re.IGNORECASE
 )
 
 
@@ -23,6 +23,12 @@ def _shown(token: str, limit: int = 40) -> str:
     if len(token) > limit:
         token = token[: limit - 1] + "…"
     return f"`{token}`"
+
+
+def _game_id(digits: str) -> int:
+    """ASCII digits as a number, without int() on thousands of digits (Python refuses those)."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 12 else MAX_GAME_ID + 1
 
 
 def parse_game_ids(text: str, max_games: int = 50) -> list[int]:
@@ -35,10 +41,9 @@ def parse_game_ids(text: str, max_games: int = 50) -> list[int]:
         if not token:
             continue
         if token.isascii() and token.isdigit():
-            number = int(token) if len(token) <= 12 else MAX_GAME_ID + 1
+            number = _game_id(token)
         elif match := _GAME_URL.fullmatch(token):
-            digits = match.group(1)
-            number = int(digits) if len(digits) <= 12 else MAX_GAME_ID + 1
+            number = _game_id(match.group(1))
         else:
             raise BadInput(
                 f"{_shown(token)} is not a game id or a RetroAchievements game link: "

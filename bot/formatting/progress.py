@@ -25,7 +25,7 @@ DESCRIPTION_LIMIT = 4096
 MESSAGE_LIMIT = 6000
 EMBEDS_PER_MESSAGE = 10
 # Room kept in each message for author, title, totals and footer.
-_OVERHEAD = 600
+_OVERHEAD = 700
 
 
 @dataclass(frozen=True)
@@ -107,49 +107,44 @@ def progress_messages(report: ProgressReport, links: Links) -> list[list[discord
     profile = report.profile
     blocks = [game_block(entry, links) for entry in report.games]
 
-    descriptions: list[str] = []
-    current = ""
+    # Pack blocks into embeds (4096 characters a description) and embeds into messages (6000
+    # characters in all, room kept for author, title, totals and footer).
+    pages: list[list[str]] = [[""]]
+    used = 0
     for block in blocks:
+        current = pages[-1][-1]
         candidate = f"{current}\n\n{block}" if current else block
-        if len(candidate) > min(DESCRIPTION_LIMIT, MESSAGE_LIMIT - _OVERHEAD):
-            descriptions.append(current)
-            current = block
+        added = len(candidate) - len(current)
+        if used + added > MESSAGE_LIMIT - _OVERHEAD:
+            pages.append([block])
+            used = len(block)
+        elif len(candidate) > DESCRIPTION_LIMIT:
+            pages[-1].append(block)
+            used += len(block)
         else:
-            current = candidate
-    descriptions.append(current)
+            pages[-1][-1] = candidate
+            used += added
 
-    embeds: list[discord.Embed] = []
+    messages: list[list[discord.Embed]] = []
     count = len(report.games)
-    for index, description in enumerate(descriptions):
-        embed = discord.Embed(colour=COLOUR, description=description)
-        if index == 0:
-            embed.set_author(
-                name=profile.display_name,
-                url=links.user(profile.display_name),
-                icon_url=links.media_url(profile.user_pic_path),
-            )
-            embed.title = f"Progress on {count} game{'s' if count != 1 else ''}"
-            icon = None
-            if count == 1 and report.games[0].info is not None:
-                icon = links.media_url(report.games[0].info.icon_path)
-            embed.set_thumbnail(url=icon or links.media_url(profile.user_pic_path))
-        embeds.append(embed)
-    last = embeds[-1]
+    for page in pages:
+        messages.append([discord.Embed(colour=COLOUR, description=text) for text in page])
+    first = messages[0][0]
+    first.set_author(
+        name=profile.display_name,
+        url=links.user(profile.display_name),
+        icon_url=links.media_url(profile.user_pic_path),
+    )
+    first.title = f"Progress on {count} game{'s' if count != 1 else ''}"
+    icon = None
+    if count == 1 and report.games[0].info is not None:
+        icon = links.media_url(report.games[0].info.icon_path)
+    first.set_thumbnail(url=icon or links.media_url(profile.user_pic_path))
+    last = messages[-1][-1]
     if count > 1:
         lines, summary = totals(report.games)
         last.add_field(name="Totals", value=f"{lines}\n{summary}", inline=False)
     last.set_footer(text="Fetched from RetroAchievements")
     last.timestamp = report.fetched_at
 
-    # Pack embeds into messages: at most 10 each, and 6000 characters in all.
-    messages: list[list[discord.Embed]] = [[]]
-    size = 0
-    for embed in embeds:
-        if messages[-1] and (
-            len(messages[-1]) == EMBEDS_PER_MESSAGE or size + len(embed) > MESSAGE_LIMIT
-        ):
-            messages.append([])
-            size = 0
-        messages[-1].append(embed)
-        size += len(embed)
     return messages

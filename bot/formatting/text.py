@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import discord
 
 BAR_WIDTH = 10
+# A bracket not already escaped: preceded by an even run of backslashes (escape_markdown has
+# doubled every backslash of the text, and put one before a link-shaped "[x](y)" only).
+_LIVE_BRACKET = re.compile(r"(?<!\\)((?:\\\\)*)([\[\]])")
 
 
 def escape(text: str, limit: int = 200) -> str:
@@ -14,7 +19,7 @@ def escape(text: str, limit: int = 200) -> str:
         text = text[: limit - 1] + "…"
     text = discord.utils.escape_markdown(text, ignore_links=False)
     text = discord.utils.escape_mentions(text)
-    return text.replace("[", "\\[").replace("]", "\\]")
+    return _LIVE_BRACKET.sub(r"\1\\\2", text)
 
 
 def number(n: int) -> str:

@@ -1,0 +1,46 @@
+"""The /status embed: figures in, readable fields out."""
+
+from __future__ import annotations
+
+import math
+
+import discord
+import pytest
+
+from bot.formatting.status import status_embed
+from bot.stats import StatsSnapshot
+
+
+def fields(embed: discord.Embed) -> dict[str, str]:
+    return {str(f.name): str(f.value) for f in embed.fields}
+
+
+def test_status_fields() -> None:
+    embed = status_embed(
+        latency=0.0426,
+        guilds=1234,
+        shards=2,
+        stats=StatsSnapshot(ra_requests=15000, ra_errors=3, cache_hits=3, cache_misses=1),
+    )
+    assert fields(embed) == {
+        "Gateway latency": "43 ms",
+        "Servers": "1,234",
+        "Shards": "2",
+        "RA requests (last hour)": "15,000",
+        "RA errors (last hour)": "3",
+        "Cache hit rate (last hour)": "75%",
+    }
+    assert embed.title
+
+
+@pytest.mark.parametrize("latency", [math.inf, math.nan])
+def test_not_connected_latency(latency: float) -> None:
+    embed = status_embed(latency=latency, guilds=0, shards=1, stats=StatsSnapshot(0, 0, 0, 0))
+    values = fields(embed)
+    assert values["Gateway latency"] == "not connected"
+    assert values["Cache hit rate (last hour)"] == "no look-ups yet"
+
+
+def test_all_misses_is_zero_percent_not_no_lookups() -> None:
+    embed = status_embed(latency=0.1, guilds=1, shards=1, stats=StatsSnapshot(1, 0, 0, 5))
+    assert fields(embed)["Cache hit rate (last hour)"] == "0%"

@@ -1,0 +1,123 @@
+"""`python -m bot` as the operator runs it: bad configuration stops it with one clear line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789"
+KEY = "Xq7Lm2Rt9Vb4Nc6Hd8Jf1Kg3Ps5Wz0Ya"
+SETTINGS_PREFIXES = (
+    "DISCORD_",
+    "RA_",
+    "GUILD_",
+    "MAX_GAMES",
+    "PROGRESS_CACHE",
+    "GAME_CACHE",
+    "PROFILE_CACHE",
+)
+SETTINGS = {"DATABASE_URL", "LOG_LEVEL", "DEV_GUILD_ID", "SYNC_COMMANDS"}
+
+
+def run_bot(
+    tmp_path: Path, *args: str, dotenv: str | None = None, **settings: str
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in SETTINGS and not k.startswith(SETTINGS_PREFIXES) and k != "PYTHONPATH"
+    }
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    env.update(settings)
+    if dotenv is not None:
+        (tmp_path / ".env").write_text(dotenv, encoding="utf-8")
+    else:
+        assert not (tmp_path / ".env").exists()
+    return subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+        check=False,
+    )
+
+
+def lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def test_missing_settings_stop_with_one_line(tmp_path: Path) -> None:
+    result = run_bot(tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1
+    line = result.stderr.strip()
+    assert "DISCORD_TOKEN" in line and "RA_API_KEY" in line
+    assert ".env" in line  # says what to do
+
+
+def test_one_missing_setting_is_the_only_one_named(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, DISCORD_TOKEN=TOKEN)
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1
+    assert "RA_API_KEY is not set" in result.stderr
+    assert "DISCORD_TOKEN" not in result.stderr
+
+
+def test_malformed_key_stops_with_one_line_and_no_secret(tmp_path: Path) -> None:
+    bad_key = KEY[:-3] + "!!!"
+    result = run_bot(tmp_path, DISCORD_TOKEN=TOKEN, RA_API_KEY=bad_key)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert "RA_API_KEY does not look like" in result.stderr
+    assert "DISCORD_TOKEN" not in result.stderr
+    assert bad_key not in result.stderr and TOKEN not in result.stderr
+
+
+def test_malformed_optional_settings_are_named(tmp_path: Path) -> None:
+    result = run_bot(
+        tmp_path, DISCORD_TOKEN=TOKEN, RA_API_KEY=KEY, LOG_LEVEL="LOUD", DEV_GUILD_ID="x"
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert "LOG_LEVEL" in result.stderr and "DEV_GUILD_ID" in result.stderr
+
+
+def test_check_with_missing_settings_prints_one_line_per_problem(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, "check", LOG_LEVEL="LOUD")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    problems = lines(result.stderr)
+    assert len(problems) == 3
+    assert problems[0].startswith("DISCORD_TOKEN is not set")
+    assert problems[1].startswith("RA_API_KEY is not set")
+    assert problems[2].startswith("LOG_LEVEL")
+
+
+def test_dot_env_in_working_directory_is_read(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, dotenv=f"RA_API_KEY={KEY}\nLOG_LEVEL=LOUD\n")
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1
+    assert "RA_API_KEY" not in result.stderr  # taken from .env
+    assert "DISCORD_TOKEN is not set" in result.stderr
+    assert "LOG_LEVEL" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["nonsense"], ["check", "extra"], ["--help"], ["run"]])
+def test_unknown_arguments_print_usage(tmp_path: Path, args: list[str]) -> None:
+    result = run_bot(tmp_path, *args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("usage: python -m bot")
+    assert len(result.stderr.splitlines()) == 1
