@@ -41,6 +41,11 @@ def intents() -> discord.Intents:
     return discord.Intents(guilds=True)
 
 
+# The bot never joins voice: silence discord.py's start-up warnings about voice libraries.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
+
 class RABot(commands.AutoShardedBot):
     session: aiohttp.ClientSession
     ra: RAService

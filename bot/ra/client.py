@@ -242,7 +242,10 @@ class RAClient:
             async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
                 await self._limiter.acquire(priority)
         except TimeoutError:
-            raise RARateLimited(f"{endpoint}: no turn to ask RA within the time allowed") from None
+            raise RARateLimited(
+                f"{endpoint}: no turn to ask RA within the time allowed",
+                retry_after=self._limiter.next_start_in() or None,
+            ) from None
         failure: RAUnavailable | None = None
         try:
             # A late attempt gets only what is left of the budget (but at least a second).

@@ -78,6 +78,10 @@ class UpstreamLimiter:
         self._in_flight -= 1
         self._pump()
 
+    def next_start_in(self) -> float:
+        """Seconds until the limiter may start a request (0: now)."""
+        return max(0.0, self._next_start - self._now())
+
     def back_off(self, seconds: float) -> None:
         """Start nothing for `seconds` (RA said 429, perhaps with Retry-After)."""
         self._next_start = max(self._next_start, self._now() + seconds)

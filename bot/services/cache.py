@@ -69,6 +69,9 @@ class SingleFlight(Generic[K, V]):
     def __len__(self) -> int:
         return len(self._tasks)
 
+    def tasks(self) -> set[asyncio.Task[V]]:
+        return set(self._tasks.values())
+
     def running(self, key: K) -> asyncio.Task[V] | None:
         return self._tasks.get(key)
 

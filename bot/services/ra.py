@@ -80,6 +80,18 @@ class RAService:
         self._progress_ttl = progress_ttl
         self._game_ttl = game_ttl
 
+    async def wait_idle(self) -> None:
+        """Wait until no RA work is in flight (shutdown, and tests that need a quiet service)."""
+        while True:
+            flights = (
+                self._progress_flights.tasks()
+                | self._game_flights.tasks()
+                | self._profile_flights.tasks()
+            )
+            if not flights:
+                return
+            await asyncio.wait(flights)
+
     def _hit(self, hit: bool) -> None:
         self.stats.cache(hit)
 

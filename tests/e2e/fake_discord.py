@@ -18,8 +18,6 @@ replays what the client missed, a fresh IDENTIFY gets the pending interactions a
 Unknown REST routes answer 404 ``{"message": "404: Not Found", "code": 0}`` and are recorded.
 """
 
-# The waits take ``timeout=`` on purpose: it is the API the e2e tests use.
-# ruff: noqa: ASYNC109
 
 from __future__ import annotations
 
@@ -797,6 +795,11 @@ class FakeDiscord:
         await self._wait(lambda: len(self.channel_messages.get(channel_id, [])) >= count,
                          timeout, f"{count} message(s) in channel {channel_id}")
         return self.channel_messages[channel_id]
+
+    @property
+    def open_gateways(self) -> int:
+        """Gateway websockets currently open (0 after a clean client shutdown)."""
+        return len(self._gw.sockets)
 
     @property
     def identify_count(self) -> int:
