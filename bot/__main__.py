@@ -68,11 +68,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from bot.log import setup_logging
 
-    setup_logging(settings.log_level, settings.secrets)
     if args == ["check"]:
         from bot.check import run_check
 
+        # The check's own lines are its output: only warnings and errors besides them.
+        setup_logging("WARNING", settings.secrets)
         return asyncio.run(run_check(settings))
+    setup_logging(settings.log_level, settings.secrets)
     return asyncio.run(run_bot(settings))
 
 

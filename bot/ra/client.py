@@ -247,6 +247,8 @@ class RAClient:
                 retry_after=self._limiter.next_start_in() or None,
             ) from None
         failure: RAUnavailable | None = None
+        started = time.monotonic()
+        status = 0
         try:
             # A late attempt gets only what is left of the budget (but at least a second).
             timeout = aiohttp.ClientTimeout(
@@ -271,6 +273,13 @@ class RAClient:
                 failure = RAUnavailable(f"{endpoint}: connection failed ({type(exc).__name__})")
         finally:
             self._limiter.release()
+        log.debug(
+            "%s %s -> %s in %.0f ms",
+            endpoint,
+            params,  # never `query`: that one holds the key
+            failure or status,
+            (time.monotonic() - started) * 1000,
+        )
         if failure is not None:
             self._record(ok=False)
             # Raised outside the except blocks: no __context__ leads back to the aiohttp error.
