@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,10 @@ from bot.services.cache import SingleFlight, TTLCache
 from bot.stats import Stats
 
 NOT_FOUND_TTL = 60.0
+# Games asked about lately (by anyone) ride along in every progress call for a user, up to
+# this many: one call then also answers that user's next commands on the community's games.
+HOT_GAMES = 20
+MAX_BATCH = 60
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,7 @@ class RAService:
         self._game_flights: SingleFlight[int, GameInfo | None] = SingleFlight()
         self._profile_flights: SingleFlight[str, UserProfile] = SingleFlight()
         self._progress_ttl = progress_ttl
+        self._hot_games: OrderedDict[int, None] = OrderedDict()
         self._game_ttl = game_ttl
 
     async def wait_idle(self) -> None:
@@ -141,7 +147,7 @@ class RAService:
             else:
                 to_fetch.append(game_id)
         if to_fetch:
-            batch = list(to_fetch)
+            batch = to_fetch + self._riders(key, exclude=set(game_ids))
 
             async def fetch() -> dict[int, FetchedProgress]:
                 answer = await self.client.get_user_progress(user, batch, priority=priority)
@@ -166,12 +172,34 @@ class RAService:
             for game_id, t in waiting.items():
                 if t is task and game_id in result:
                     found[game_id] = result[game_id]
+        self._note_hot(game_ids)
         # RA answers every id > 0; an id it left out is treated as unknown.
         now = datetime.now(UTC)
         for game_id in game_ids:
             if game_id not in found:
                 found[game_id] = FetchedProgress(GameProgress(game_id, 0, 0, 0, 0, 0, 0), now)
         return found
+
+    def _note_hot(self, game_ids: Sequence[int]) -> None:
+        for game_id in game_ids:
+            self._hot_games[game_id] = None
+            self._hot_games.move_to_end(game_id)
+        while len(self._hot_games) > HOT_GAMES:
+            self._hot_games.popitem(last=False)
+
+    def _riders(self, key: str, exclude: set[int]) -> list[int]:
+        """Hot games this user has no fresh or pending answer for, newest first."""
+        riders: list[int] = []
+        for game_id in reversed(self._hot_games):
+            if len(riders) + len(exclude) >= MAX_BATCH:
+                break
+            if (
+                game_id not in exclude
+                and (key, game_id) not in self._progress
+                and self._progress_flights.running((key, game_id)) is None
+            ):
+                riders.append(game_id)
+        return riders
 
     # -- games -------------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import pytest
 from bot.ra.client import RAClient
 from bot.ra.errors import RAKeyRejected, RAUnavailable, RAUserNotFound
 from bot.ra.limiter import UpstreamLimiter
-from bot.services.ra import NOT_FOUND_TTL, RAService
+from bot.services.ra import HOT_GAMES, NOT_FOUND_TTL, RAService
 from bot.stats import Stats
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeFault, FakeRA
 
@@ -316,3 +316,24 @@ async def test_cache_hits_and_misses_are_counted(service: RAService, stats: Stat
     assert service.stats is stats
     # the client counts its own HTTP requests in the same Stats only if given it
     assert snapshot.ra_requests == 0
+
+
+async def test_hot_games_ride_along_so_the_next_command_needs_no_call(
+    fake_ra: FakeRA, service: RAService
+) -> None:
+    await service.progress("MaxMilyin", [1, 14402])
+    await service.progress("Scott", [228])
+    (call,) = [c for c in fake_ra.calls("API_GetUserProgress") if c.params["u"] == "Scott"]
+    assert call.params["i"] == "228,14402,1"  # asked for first, then the hot games, newest first
+
+    before = len(fake_ra.requests)
+    result = await service.progress("Scott", [1, 14402])
+    assert len(fake_ra.requests) == before
+    assert result[14402].progress.possible == 69
+
+
+async def test_riders_are_bounded(fake_ra: FakeRA, service: RAService) -> None:
+    await service.progress("MaxMilyin", list(range(1, 41)))
+    await service.progress("Scott", [228])
+    (call,) = [c for c in fake_ra.calls("API_GetUserProgress") if c.params["u"] == "Scott"]
+    assert len(call.params["i"].split(",")) == 1 + HOT_GAMES
