@@ -19,6 +19,7 @@ USAGE = "usage: python -m bot [check]"
 
 async def run_bot(settings: Settings) -> int:
     from bot.bot import RABot
+    from bot.store import StoreError
 
     bot = RABot(settings)
     loop = asyncio.get_running_loop()
@@ -34,6 +35,9 @@ async def run_bot(settings: Settings) -> int:
     try:
         async with bot:
             await bot.start(settings.discord_token)
+    except StoreError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
     except discord.LoginFailure:
         print(
             "DISCORD_TOKEN was refused by Discord: reset the token in the developer portal "
@@ -47,6 +51,8 @@ async def run_bot(settings: Settings) -> int:
     except (aiohttp.ClientError, OSError) as exc:
         print(f"Discord could not be reached ({type(exc).__name__}).", file=sys.stderr)
         return 1
+    finally:
+        await asyncio.gather(*closing, return_exceptions=True)
     log.info("stopped")
     return 0
 

@@ -6,6 +6,7 @@ interaction → cog (parse, check, defer) → RAService (limits, cache, coalesci
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import aiohttp
@@ -17,9 +18,12 @@ from bot.config import Settings
 from bot.formatting.progress import Links
 from bot.ra.client import USER_AGENT, RAClient
 from bot.ra.limiter import UpstreamLimiter
+from bot.services.game_sets import GameSets
 from bot.services.guild_limits import GuildRateLimits
+from bot.services.members import Members
 from bot.services.ra import RAService
 from bot.stats import Stats
+from bot.store import Store
 from bot.tree import BotTree
 
 log = logging.getLogger(__name__)
@@ -27,6 +31,11 @@ log = logging.getLogger(__name__)
 # Loaded in this order; one feature a file.
 EXTENSIONS = (
     "bot.cogs.progress",
+    "bot.cogs.links",
+    "bot.cogs.compare",
+    "bot.cogs.leaderboard",
+    "bot.cogs.gamesets",
+    "bot.cogs.settings",
     "bot.cogs.status",
 )
 
@@ -48,7 +57,10 @@ discord.VoiceClient.warn_dave = False
 
 class RABot(commands.AutoShardedBot):
     session: aiohttp.ClientSession
+    store: Store
     ra: RAService
+    members: Members
+    game_sets: GameSets
     guild_limits: GuildRateLimits
     stats: Stats
     links: Links
@@ -66,6 +78,7 @@ class RABot(commands.AutoShardedBot):
         )
         self.settings = settings
         self.closing = False
+        self._teardown: asyncio.Future[None] | None = None
         self.links = Links(settings.ra_site_base_url, settings.ra_media_base_url)
         if settings.discord_api_base_url:
             use_discord_api_base(settings.discord_api_base_url)
@@ -100,6 +113,11 @@ class RABot(commands.AutoShardedBot):
         self.guild_limits = GuildRateLimits(
             s.guild_commands_per_minute, s.guild_commands_per_minute_max
         )
+        self.store = await Store.open(s.database_url)
+        for guild_id, per_minute in (await self.store.guild_rates()).items():
+            self.guild_limits.set_limit(("guild", guild_id), per_minute)
+        self.members = Members(self.store)
+        self.game_sets = GameSets(self.store, s.max_games_per_command)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         if s.sync_commands:
@@ -127,11 +145,23 @@ class RABot(commands.AutoShardedBot):
         log.info("ready as %s in %d guilds", self.user, len(self.guilds))
 
     async def close(self) -> None:
+        """Close the gateway, then the HTTP session and the store; safe to call twice."""
         self.closing = True
         await super().close()
+        if self._teardown is None:
+            self._teardown = asyncio.ensure_future(self._release())
+        await asyncio.shield(self._teardown)
+
+    async def _release(self) -> None:
+        members = getattr(self, "members", None)
+        if members is not None:
+            await members.flush()
         session = getattr(self, "session", None)
         if session is not None and not session.closed:
             await session.close()
+        store = getattr(self, "store", None)
+        if store is not None:
+            await store.close()
 
 
 def required_permissions() -> discord.Permissions:

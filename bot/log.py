@@ -49,3 +49,6 @@ def setup_logging(level: str, secrets: Iterable[str]) -> None:
     root.setLevel(level)
     # discord.py's gateway chatter is useful at INFO; its HTTP layer is noisy at DEBUG.
     logging.getLogger("discord.http").setLevel(max(logging.INFO, logging.getLevelName(level)))
+    # Alembic narrates its plugin set-up at INFO; its upgrades are worth a line, the rest is not.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)

@@ -19,13 +19,6 @@ if TYPE_CHECKING:
 GAMES_MAX_LENGTH = 2000
 
 
-def rate_limit_key(interaction: discord.Interaction) -> tuple[str, int]:
-    """Whose budget a command spends: the guild's, or the user's in direct messages."""
-    if interaction.guild_id is not None:
-        return ("guild", interaction.guild_id)
-    return ("user", interaction.user.id)
-
-
 class Progress(commands.Cog):
     def __init__(self, bot: RABot) -> None:
         self.bot = bot
@@ -57,7 +50,7 @@ class Progress(commands.Cog):
                 "Linking accounts is not available yet: name a RetroAchievements user with "
                 "the `user` option, e.g. `/progress games:1 user:MaxMilyin`."
             )
-        self.bot.guild_limits.take(rate_limit_key(interaction))
+        self.bot.guild_limits.take_command(interaction.guild_id, interaction.user.id)
 
         await defer(interaction)
         report = await self.bot.ra.progress_report(ra_user, game_ids)

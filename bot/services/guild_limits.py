@@ -63,6 +63,10 @@ class GuildRateLimits:
             bucket.tokens = min(bucket.tokens, float(limit))
         return limit
 
+    def take_command(self, guild_id: int | None, user_id: int) -> None:
+        """Charge a command to its guild's bucket (to the user's own in direct messages)."""
+        self.take(("guild", guild_id) if guild_id is not None else ("user", user_id))
+
     def take(self, key: Hashable) -> None:
         """Take one token or raise GuildRateLimited saying when the next one comes."""
         now = self._clock()

@@ -21,8 +21,16 @@ from tests.fakes.fake_ra import FAKE_RA_KEY, FakeRA
 
 REPO = Path(__file__).resolve().parents[2]
 _SETTINGS = (
-    "DISCORD_TOKEN", "RA_API_KEY", "RA_USERNAME", "RA_API_BASE_URL", "RA_MEDIA_BASE_URL",
-    "RA_SITE_BASE_URL", "DATABASE_URL", "DISCORD_API_BASE_URL", "LOG_LEVEL", "DEV_GUILD_ID",
+    "DISCORD_TOKEN",
+    "RA_API_KEY",
+    "RA_USERNAME",
+    "RA_API_BASE_URL",
+    "RA_MEDIA_BASE_URL",
+    "RA_SITE_BASE_URL",
+    "DATABASE_URL",
+    "DISCORD_API_BASE_URL",
+    "LOG_LEVEL",
+    "DEV_GUILD_ID",
 )
 
 
@@ -84,9 +92,15 @@ async def spawn_bot(
         log_path = tmp_path / f"bot-{len(processes)}.log"
         with log_path.open("wb") as log_file:
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot",
+                sys.executable,
+                "-m",
+                "bot",
                 cwd=tmp_path,
-                env=bot_environment(fake_discord, fake_ra, **settings),
+                env=bot_environment(
+                    fake_discord,
+                    fake_ra,
+                    **{"DATABASE_URL": f"sqlite:///{tmp_path}/bot.sqlite3", **settings},
+                ),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=log_file,

@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -33,9 +34,7 @@ class Harness:
         guild_id = options.pop("guild_id", None)
         user_id = options.pop("user_id", None)
         opts = [{"name": k, "value": v} for k, v in options.items()]
-        return await self.discord.send_interaction(
-            name, opts, guild_id=guild_id, user_id=user_id
-        )
+        return await self.discord.send_interaction(name, opts, guild_id=guild_id, user_id=user_id)
 
     async def answer(self, name: str, **options: Any) -> dict[str, Any]:
         """Send a command and return the final visible answer."""
@@ -43,8 +42,11 @@ class Harness:
         return await interaction.wait_final()
 
 
-def bot_settings(fake_ra: FakeRA, fake_discord: FakeDiscord, **overrides: Any) -> Settings:
+def bot_settings(
+    fake_ra: FakeRA, fake_discord: FakeDiscord, database_url: str, **overrides: Any
+) -> Settings:
     settings = Settings(
+        database_url=database_url,
         discord_token=FAKE_DISCORD_TOKEN,
         ra_api_key=FAKE_RA_KEY,
         ra_api_base_url=fake_ra.base_url,
@@ -57,12 +59,8 @@ def bot_settings(fake_ra: FakeRA, fake_discord: FakeDiscord, **overrides: Any) -
     return dataclasses.replace(settings, **overrides)
 
 
-
-
 @pytest_asyncio.fixture
-async def start_bot(
-    fake_ra: FakeRA,
-) -> AsyncIterator[Callable[..., Any]]:
+async def start_bot(fake_ra: FakeRA, tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
     """A factory: `await start_bot(**settings_overrides)` gives a Harness with a ready bot."""
     started: list[tuple[RABot, asyncio.Task[None], FakeDiscord]] = []
     saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
@@ -70,6 +68,7 @@ async def start_bot(
     async def start(guilds: int = 2, **overrides: Any) -> Harness:
         fake_discord = FakeDiscord(guilds=guilds)
         await fake_discord.start()
+        overrides.setdefault("database_url", f"sqlite:///{tmp_path}/bot-{len(started)}.sqlite3")
         bot = RABot(bot_settings(fake_ra, fake_discord, **overrides))
         task = asyncio.create_task(bot.start(FAKE_DISCORD_TOKEN))
         started.append((bot, task, fake_discord))

@@ -1,0 +1,117 @@
+"""Who belongs to a guild, learned without the privileged members intent.
+
+A user belongs to a guild's boards once they used the bot there (any command: the interaction
+carries the member) and have a linked RA account. Departures cannot be seen without the members
+intent, so membership is checked lazily: when a board is built, members not confirmed in the last
+VERIFY_SECONDS are looked up by id over the gateway (Request Guild Members with user ids, which
+needs no privileged intent, 100 ids a request); those Discord does not return have left and are
+forgotten.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import discord
+
+from bot.store import Link, Store
+
+log = logging.getLogger(__name__)
+
+SEEN_WRITE_SECONDS = 3600.0  # write "seen" at most this often per (guild, user)
+VERIFY_SECONDS = 600.0  # trust a confirmed membership this long
+QUERY_CHUNK = 100
+
+
+@dataclass(frozen=True)
+class LinkedMember:
+    """A guild member with a linked RA account."""
+
+    user_id: int
+    link: Link
+    display_name: str  # their name in the guild (the RA name if Discord could not be asked)
+
+
+class Members:
+    def __init__(self, store: Store, clock: Callable[[], float] = time.monotonic) -> None:
+        self.store = store
+        self._clock = clock
+        self._seen: dict[tuple[int, int], float] = {}
+        self._confirmed: dict[tuple[int, int], tuple[float, discord.Member]] = {}
+        self._writes: set[asyncio.Task[None]] = set()
+
+    def note(self, guild_id: int, user_id: int) -> None:
+        """`user_id` just used the bot in `guild_id`: remember it, without delaying the reply."""
+        now = self._clock()
+        last = self._seen.get((guild_id, user_id))
+        if last is not None and now - last < SEEN_WRITE_SECONDS:
+            return
+        self._seen[(guild_id, user_id)] = now
+        task = asyncio.create_task(self._write_seen(guild_id, user_id))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    async def _write_seen(self, guild_id: int, user_id: int) -> None:
+        try:
+            await self.store.mark_seen(guild_id, [user_id])
+        except Exception:
+            self._seen.pop((guild_id, user_id), None)
+            log.warning("could not record that %s uses the bot in %s", user_id, guild_id)
+
+    async def flush(self) -> None:
+        """Wait for pending "seen" writes (shutdown, tests)."""
+        while self._writes:
+            await asyncio.gather(*list(self._writes), return_exceptions=True)
+
+    async def present(
+        self, guild: discord.Guild, user_ids: Iterable[int]
+    ) -> dict[int, discord.Member]:
+        """The members of `guild` among `user_ids` (absent ids have left or never joined).
+
+        Raises TimeoutError if Discord does not answer: callers must not drop members on a guess.
+        """
+        ids = list(dict.fromkeys(user_ids))
+        now = self._clock()
+        found: dict[int, discord.Member] = {}
+        unknown: list[int] = []
+        for uid in ids:
+            confirmed = self._confirmed.get((guild.id, uid))
+            if confirmed is not None and now - confirmed[0] < VERIFY_SECONDS:
+                found[uid] = confirmed[1]
+            else:
+                unknown.append(uid)
+        for start in range(0, len(unknown), QUERY_CHUNK):
+            chunk = unknown[start : start + QUERY_CHUNK]
+            members = await guild.query_members(user_ids=chunk, limit=len(chunk), cache=False)
+            for member in members:
+                found[member.id] = member
+                self._confirmed[(guild.id, member.id)] = (now, member)
+        return found
+
+    async def linked_in(self, guild: discord.Guild) -> list[LinkedMember]:
+        """Every linked member of `guild`; those who left are forgotten on the way."""
+        rows = await self.store.linked_members(guild.id)
+        links = [link for link, _seen in rows]
+        try:
+            present = await self.present(guild, [link.discord_user_id for link in links])
+        except (TimeoutError, discord.HTTPException, discord.ClientException):
+            log.warning("member look-up failed in %s: using the stored list as is", guild.id)
+            return [LinkedMember(link.discord_user_id, link, link.ra_name) for link in links]
+        gone = [link.discord_user_id for link in links if link.discord_user_id not in present]
+        if gone:
+            await self.store.forget_members(guild.id, gone)
+            for uid in gone:
+                self._seen.pop((guild.id, uid), None)
+        return [
+            LinkedMember(link.discord_user_id, link, present[link.discord_user_id].display_name)
+            for link in links
+            if link.discord_user_id in present
+        ]
+
+    def forget_confirmed(self, guild_id: int) -> None:
+        for key in [k for k in self._confirmed if k[0] == guild_id]:
+            del self._confirmed[key]

@@ -1,0 +1,411 @@
+"""The Store: every read and write the bot makes, on SQLite or PostgreSQL alike.
+
+SQLAlchemy Core over aiosqlite/asyncpg, so one code path serves both; Alembic migrations run at
+start-up (serialised across processes). SQLite runs in WAL mode with synchronous=FULL, and every
+write is a transaction committed before the caller answers the user, so a `kill -9` loses
+nothing that was acknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import delete, event, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from bot.store.schema import game_sets, guild_members, guild_settings, links
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+_PG_MIGRATION_LOCK = 0x52414274  # "RABt": one migrating process at a time
+
+
+class StoreError(Exception):
+    """The store cannot do what was asked; `message` is safe to show."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class StoreUnavailable(StoreError):
+    """The database is locked, read-only or unreachable right now."""
+
+
+class SetExists(StoreError):
+    """A game set by that name exists already in the guild."""
+
+
+@dataclass(frozen=True)
+class Link:
+    discord_user_id: int
+    ra_ulid: str
+    ra_name: str
+    linked_at: datetime
+
+
+@dataclass(frozen=True)
+class GameSet:
+    guild_id: int
+    name: str
+    game_ids: list[int]
+    created_by: int
+    updated_at: datetime
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes: they were written in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _ids(csv: str) -> list[int]:
+    return [int(part) for part in csv.split(",") if part]
+
+
+def async_url(database_url: str) -> str:
+    """DATABASE_URL as the operator writes it, with the async driver SQLAlchemy needs."""
+    url = make_url(database_url)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return str(url.set(drivername="sqlite+aiosqlite"))
+    if backend in ("postgresql", "postgres"):
+        return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    raise StoreError(f"DATABASE_URL: {backend} is not supported (use sqlite or postgresql)")
+
+
+def _sqlite_path(url: str) -> Path | None:
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
+def _prepare_sqlite_file(path: Path) -> None:
+    """Create the file's directory; refuse a read-only file or directory with a clear message."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"DATABASE_URL: cannot create the directory {path.parent} ({exc.strerror})"
+        ) from None
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise StoreError(f"DATABASE_URL: the database file {path} is not writable")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise StoreError(f"DATABASE_URL: the directory {path.parent} is not writable")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _upgrade(connection: Connection) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+class Store:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._set_lock = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        return f"<Store {self.dialect}>"
+
+    @classmethod
+    async def open(cls, database_url: str) -> Store:
+        """Connect and migrate to the newest schema; StoreError with a clear message if not."""
+        url = async_url(database_url)
+        path = _sqlite_path(url) if url.startswith("sqlite") else None
+        if path is not None:
+            _prepare_sqlite_file(path)
+        engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+        if engine.dialect.name == "sqlite":
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        store = cls(engine)
+        try:
+            await store._migrate(path)
+        except BaseException:
+            await engine.dispose()
+            raise
+        return store
+
+    async def _migrate(self, sqlite_path: Path | None) -> None:
+        try:
+            if sqlite_path is not None:
+                # Two processes on one SQLite file: take turns (a lock file beside it).
+                lock_path = sqlite_path.with_name(sqlite_path.name + ".migrate-lock")
+                with lock_path.open("a") as lock:
+                    await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+                    try:
+                        async with self.engine.begin() as conn:
+                            await conn.run_sync(_upgrade)
+                    finally:
+                        fcntl.flock(lock, fcntl.LOCK_UN)
+            else:
+                async with self.engine.begin() as conn:
+                    if self.dialect == "postgresql":
+                        await conn.execute(
+                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
+                        )
+                    await conn.run_sync(_upgrade)
+        except (OperationalError, DBAPIError, OSError) as exc:
+            raise StoreError(
+                f"DATABASE_URL: the database cannot be used ({_reason(exc)})"
+            ) from None
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def _begin(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction; a locked, read-only or unreachable database becomes StoreUnavailable."""
+        try:
+            async with self.engine.begin() as conn:
+                yield conn
+        except (OperationalError, OSError) as exc:
+            log.warning("store unavailable: %s", _reason(exc))
+            raise StoreUnavailable(
+                "The bot's storage is busy right now: try again in a minute."
+            ) from None
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                log.warning("store connection lost: %s", _reason(exc))
+                raise StoreUnavailable(
+                    "The bot's storage is busy right now: try again in a minute."
+                ) from None
+            raise
+
+    def _insert(self, table: Any) -> Any:
+        dialect = postgresql if self.dialect == "postgresql" else sqlite
+        return dialect.insert(table)
+
+    # -- links -------------------------------------------------------------------------------------
+
+    async def set_link(self, discord_user_id: int, ra_ulid: str, ra_name: str) -> Link:
+        """Link (or re-link) a Discord user to an RA account."""
+        now = datetime.now(UTC)
+        values = {"ra_ulid": ra_ulid, "ra_name": ra_name, "linked_at": now}
+        stmt = self._insert(links).values(discord_user_id=discord_user_id, **values)
+        stmt = stmt.on_conflict_do_update(index_elements=["discord_user_id"], set_=values)
+        async with self._begin() as conn:
+            await conn.execute(stmt)
+        return Link(discord_user_id, ra_ulid, ra_name, now)
+
+    async def get_link(self, discord_user_id: int) -> Link | None:
+        return (await self.get_links([discord_user_id])).get(discord_user_id)
+
+    async def get_links(self, discord_user_ids: Iterable[int]) -> dict[int, Link]:
+        ids = list(dict.fromkeys(discord_user_ids))
+        if not ids:
+            return {}
+        async with self._begin() as conn:
+            rows = await conn.execute(select(links).where(links.c.discord_user_id.in_(ids)))
+            return {
+                row.discord_user_id: Link(
+                    row.discord_user_id, row.ra_ulid, row.ra_name, _utc(row.linked_at)
+                )
+                for row in rows
+            }
+
+    async def delete_link(self, discord_user_id: int) -> bool:
+        async with self._begin() as conn:
+            result = await conn.execute(
+                delete(links).where(links.c.discord_user_id == discord_user_id)
+            )
+        return bool(result.rowcount)
+
+    async def rename_link(self, discord_user_id: int, ra_name: str) -> None:
+        """RA names can change (the ULID cannot): keep the shown name current."""
+        async with self._begin() as conn:
+            await conn.execute(
+                update(links)
+                .where(links.c.discord_user_id == discord_user_id)
+                .values(ra_name=ra_name)
+            )
+
+    # -- guild membership --------------------------------------------------------------------------
+
+    async def mark_seen(self, guild_id: int, discord_user_ids: Iterable[int]) -> None:
+        """These users belong to the guild (they used the bot there, or were just confirmed)."""
+        now = datetime.now(UTC)
+        rows = [
+            {"guild_id": guild_id, "discord_user_id": uid, "seen_at": now}
+            for uid in dict.fromkeys(discord_user_ids)
+        ]
+        if not rows:
+            return
+        stmt = self._insert(guild_members).values(rows)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["guild_id", "discord_user_id"], set_={"seen_at": stmt.excluded.seen_at}
+        )
+        async with self._begin() as conn:
+            await conn.execute(stmt)
+
+    async def forget_members(self, guild_id: int, discord_user_ids: Iterable[int]) -> None:
+        """These users have left the guild."""
+        ids = list(discord_user_ids)
+        if not ids:
+            return
+        async with self._begin() as conn:
+            await conn.execute(
+                delete(guild_members).where(
+                    guild_members.c.guild_id == guild_id,
+                    guild_members.c.discord_user_id.in_(ids),
+                )
+            )
+
+    async def linked_members(self, guild_id: int) -> list[tuple[Link, datetime]]:
+        """Every linked user seen in the guild, with when they were last seen or confirmed."""
+        query = (
+            select(links, guild_members.c.seen_at)
+            .join(guild_members, guild_members.c.discord_user_id == links.c.discord_user_id)
+            .where(guild_members.c.guild_id == guild_id)
+            .order_by(links.c.discord_user_id)
+        )
+        async with self._begin() as conn:
+            rows = await conn.execute(query)
+            return [
+                (
+                    Link(row.discord_user_id, row.ra_ulid, row.ra_name, _utc(row.linked_at)),
+                    _utc(row.seen_at),
+                )
+                for row in rows
+            ]
+
+    # -- guild settings --------------------------------------------------------------------------
+
+    async def set_guild_rate(self, guild_id: int, per_minute: int | None) -> None:
+        stmt = self._insert(guild_settings).values(
+            guild_id=guild_id, commands_per_minute=per_minute
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["guild_id"], set_={"commands_per_minute": per_minute}
+        )
+        async with self._begin() as conn:
+            await conn.execute(stmt)
+
+    async def guild_rates(self) -> dict[int, int]:
+        """Every guild's own rate (guilds on the default are left out)."""
+        async with self._begin() as conn:
+            rows = await conn.execute(
+                select(guild_settings).where(guild_settings.c.commands_per_minute.is_not(None))
+            )
+            return {row.guild_id: row.commands_per_minute for row in rows}
+
+    # -- game sets -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _set(row: Any) -> GameSet:
+        return GameSet(
+            row.guild_id, row.name, _ids(row.game_ids), row.created_by, _utc(row.updated_at)
+        )
+
+    async def create_set(
+        self, guild_id: int, name: str, game_ids: Sequence[int], created_by: int
+    ) -> GameSet:
+        now = datetime.now(UTC)
+        try:
+            async with self._begin() as conn:
+                await conn.execute(
+                    game_sets.insert().values(
+                        guild_id=guild_id,
+                        name_key=name.casefold(),
+                        name=name,
+                        game_ids=",".join(map(str, game_ids)),
+                        created_by=created_by,
+                        updated_at=now,
+                    )
+                )
+        except IntegrityError:
+            raise SetExists(f"set {name!r} exists") from None
+        return GameSet(guild_id, name, list(game_ids), created_by, now)
+
+    async def get_set(self, guild_id: int, name: str) -> GameSet | None:
+        async with self._begin() as conn:
+            row = (
+                await conn.execute(
+                    select(game_sets).where(
+                        game_sets.c.guild_id == guild_id,
+                        game_sets.c.name_key == name.casefold(),
+                    )
+                )
+            ).first()
+        return self._set(row) if row is not None else None
+
+    async def modify_set(
+        self, guild_id: int, name: str, change: Callable[[list[int]], list[int]]
+    ) -> GameSet | None:
+        """Read a set's games, apply `change`, write them back, in one transaction.
+
+        None if there is no such set. Concurrent changes never lose one another: the row is
+        locked on PostgreSQL, and writes to a set take turns within the process.
+        """
+        async with self._set_lock, self._begin() as conn:
+            row = (
+                await conn.execute(
+                    select(game_sets)
+                    .where(
+                        game_sets.c.guild_id == guild_id,
+                        game_sets.c.name_key == name.casefold(),
+                    )
+                    .with_for_update()
+                )
+            ).first()
+            if row is None:
+                return None
+            game_ids = change(_ids(row.game_ids))
+            now = datetime.now(UTC)
+            await conn.execute(
+                update(game_sets)
+                .where(game_sets.c.guild_id == guild_id, game_sets.c.name_key == row.name_key)
+                .values(game_ids=",".join(map(str, game_ids)), updated_at=now)
+            )
+        return GameSet(guild_id, row.name, game_ids, row.created_by, now)
+
+    async def delete_set(self, guild_id: int, name: str) -> bool:
+        async with self._begin() as conn:
+            result = await conn.execute(
+                delete(game_sets).where(
+                    game_sets.c.guild_id == guild_id, game_sets.c.name_key == name.casefold()
+                )
+            )
+        return bool(result.rowcount)
+
+    async def list_sets(self, guild_id: int) -> list[GameSet]:
+        async with self._begin() as conn:
+            rows = await conn.execute(
+                select(game_sets)
+                .where(game_sets.c.guild_id == guild_id)
+                .order_by(game_sets.c.name_key)
+            )
+            return [self._set(row) for row in rows]
+
+
+def _reason(exc: BaseException) -> str:
+    """A short, secret-free reason: the driver's first line, never the statement or params."""
+    original = getattr(exc, "orig", None) or exc
+    first = str(original).strip().splitlines()[0] if str(original).strip() else ""
+    return f"{type(original).__name__}: {first}"[:200]
