@@ -26,6 +26,7 @@ from bot.ra.errors import (
 )
 from bot.replies import reply
 from bot.services.guild_limits import GuildRateLimited
+from bot.store import StoreError
 
 if TYPE_CHECKING:
     from bot.bot import RABot
@@ -46,7 +47,7 @@ def _permission_names(names: list[str]) -> str:
 
 def message_for(error: Exception) -> str | None:
     """The sentence the caller reads for an expected error; None for a bug."""
-    if isinstance(error, UserFacingError):
+    if isinstance(error, UserFacingError | StoreError):
         return error.message
     if isinstance(error, GuildRateLimited):
         return (
@@ -95,11 +96,15 @@ def message_for(error: Exception) -> str | None:
 class BotTree(app_commands.CommandTree["RABot"]):
     async def interaction_check(self, interaction: discord.Interaction[RABot]) -> bool:
         """Refuse commands while the bot shuts down, so nothing is cut off half-way."""
-        if interaction.client.closing:
+        bot = interaction.client
+        if bot.closing:
             await reply(
                 interaction, "The bot is restarting: try again in a minute.", ephemeral=True
             )
             return False
+        if interaction.guild_id is not None and hasattr(bot, "members"):
+            # Whoever uses the bot in a guild belongs on its boards (written in the background).
+            bot.members.note(interaction.guild_id, interaction.user.id)
         return True
 
     async def on_error(

@@ -10,8 +10,10 @@ from discord.ext import commands
 
 from bot.errors import NotLinked
 from bot.formatting.progress import progress_messages
-from bot.parsing import parse_game_ids, parse_ra_username
-from bot.replies import defer, followup, reply
+from bot.formatting.text import escape
+from bot.options import games_charged_and_deferred
+from bot.parsing import parse_ra_username
+from bot.replies import followup, reply
 
 if TYPE_CHECKING:
     from bot.bot import RABot
@@ -25,7 +27,8 @@ class Progress(commands.Cog):
 
     @app_commands.command(name="progress", description="Show RetroAchievements progress on games")
     @app_commands.describe(
-        games="Game ids or RetroAchievements game links, separated by commas or spaces",
+        games="Game ids or RetroAchievements game links, separated by commas or spaces, or a "
+        "game set's name",
         user="A RetroAchievements user name (default: your linked account)",
         member="A server member whose linked account to show",
     )
@@ -37,27 +40,34 @@ class Progress(commands.Cog):
         member: discord.User | None = None,
     ) -> None:
         # Parse and check first: bad input costs no budget and no RA call.
-        game_ids = parse_game_ids(games, self.bot.settings.max_games_per_command)
-        if user is not None:
-            ra_user = parse_ra_username(user)
-        elif member is not None:
-            raise NotLinked(
-                f"{discord.utils.escape_markdown(member.display_name)} has no linked "
-                "RetroAchievements account yet: name one with the `user` option instead."
-            )
-        else:
-            raise NotLinked(
-                "Linking accounts is not available yet: name a RetroAchievements user with "
-                "the `user` option, e.g. `/progress games:1 user:MaxMilyin`."
-            )
-        self.bot.guild_limits.take_command(interaction.guild_id, interaction.user.id)
-
-        await defer(interaction)
-        report = await self.bot.ra.progress_report(ra_user, game_ids)
+        ra_user = parse_ra_username(user) if user is not None else None
+        resolved = await games_charged_and_deferred(self.bot, interaction, games)
+        link = None
+        if ra_user is None:
+            target = member or interaction.user
+            link = await self.bot.store.get_link(target.id)
+            if link is None:
+                raise NotLinked(not_linked_message(target, interaction.user))
+            ra_user = link.ra_ulid
+        report = await self.bot.ra.progress_report(ra_user, resolved.game_ids)
+        if link is not None and report.profile.display_name != link.ra_name:
+            await self.bot.store.rename_link(link.discord_user_id, report.profile.display_name)
         messages = progress_messages(report, self.bot.links)
         await reply(interaction, embeds=messages[0])
         for embeds in messages[1:]:
             await followup(interaction, embeds=embeds)
+
+
+def not_linked_message(target: discord.abc.User, caller: discord.abc.User) -> str:
+    if target.id == caller.id:
+        return (
+            "You have not linked your RetroAchievements account yet: use `/link`, or name an RA "
+            "user with the `user` option."
+        )
+    return (
+        f"{escape(target.display_name, 40)} has not linked a RetroAchievements account yet: "
+        "they can use `/link`, or you can name an RA user with the `user` option."
+    )
 
 
 async def setup(bot: RABot) -> None:

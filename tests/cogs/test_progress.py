@@ -61,7 +61,7 @@ async def test_unknown_game_is_said_plainly(harness: Harness) -> None:
 @pytest.mark.parametrize(
     ("games", "expected"),
     [
-        ("abc", "`abc` is not a game id"),
+        ("a,b", "`a` is not a game id"),
         ("1, 0", "`0` is not a valid game id"),
         ("https://example.com/game/1", "is not a game id or a RetroAchievements game link"),
         (", ,", "Give at least one game"),
@@ -90,9 +90,10 @@ async def test_a_user_name_ra_would_refuse_is_caught_before_any_call(
     assert harness.ra.requests == []
 
 
-async def test_without_user_says_how_to_name_one(harness: Harness) -> None:
+async def test_without_user_or_link_says_how_to_link(harness: Harness) -> None:
     answer = await harness.answer("progress", games="1")
-    assert answer["ephemeral"] and "`user` option" in answer["content"]
+    assert answer["ephemeral"]
+    assert answer["content"].startswith("You have not linked your RetroAchievements account yet")
     assert harness.ra.requests == []
 
 
@@ -179,10 +180,17 @@ async def test_guild_budget_runs_out_with_a_retry_time_and_other_guilds_are_serv
     assert not answer["ephemeral"]
 
 
+async def test_a_name_that_is_no_set_of_this_server(harness: Harness) -> None:
+    answer = await harness.answer("progress", games="Monthly Challenge", user="MaxMilyin")
+    assert answer["ephemeral"]
+    assert "Monthly" in answer["content"] and "not a game id" in answer["content"]
+    assert harness.ra.requests == []
+
+
 async def test_bad_input_costs_no_budget(start_bot: Any) -> None:
     harness: Harness = await start_bot(guild_commands_per_minute=1)
-    for _ in range(3):
-        answer = await harness.answer("progress", games="nope", user="MaxMilyin")
+    for games in ("nope", "1,x", "Not A Set"):
+        answer = await harness.answer("progress", games=games, user="MaxMilyin")
         assert "not a game id" in answer["content"]
     answer = await harness.answer("progress", games="1", user="MaxMilyin")
     assert not answer["ephemeral"]
