@@ -20,6 +20,7 @@ from bot.ra.client import USER_AGENT, RAClient
 from bot.ra.limiter import UpstreamLimiter
 from bot.services.game_sets import GameSets
 from bot.services.guild_limits import GuildRateLimits
+from bot.services.leaderboard import Leaderboards
 from bot.services.members import Members
 from bot.services.ra import RAService
 from bot.stats import Stats
@@ -60,6 +61,7 @@ class RABot(commands.AutoShardedBot):
     store: Store
     ra: RAService
     members: Members
+    leaderboards: Leaderboards
     game_sets: GameSets
     guild_limits: GuildRateLimits
     stats: Stats
@@ -117,6 +119,7 @@ class RABot(commands.AutoShardedBot):
         for guild_id, per_minute in (await self.store.guild_rates()).items():
             self.guild_limits.set_limit(("guild", guild_id), per_minute)
         self.members = Members(self.store)
+        self.leaderboards = Leaderboards(self.ra)
         self.game_sets = GameSets(self.store, s.max_games_per_command)
         for extension in EXTENSIONS:
             await self.load_extension(extension)

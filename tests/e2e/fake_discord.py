@@ -663,6 +663,20 @@ class FakeDiscord:
             added.append(gid)
         return added
 
+    def add_member(self, guild_id: int, name: str | None = None, *, bot: bool = False) -> int:
+        """A further member of a guild (any time); returns their user id."""
+        seed = self._guilds[guild_id]
+        uid = self._next_id()
+        member = self._member(_user(uid, name or f"user{uid}", bot=bot), [])
+        seed.members.insert(len(seed.members) - 1, member)  # the bot stays last
+        self._members[uid] = (seed, member)
+        return uid
+
+    def remove_member(self, guild_id: int, user_id: int) -> None:
+        """The member leaves the guild: member look-ups no longer find them."""
+        seed = self._guilds[guild_id]
+        seed.members = [m for m in seed.members if int(m["user"]["id"]) != user_id]
+
     def member_id(self, guild_id: int, index: int = 0) -> int:
         """User id of a seeded member: index 0 is the owner, 1 and 2 plain members."""
         if not 0 <= index < HUMANS_PER_GUILD:
@@ -860,6 +874,35 @@ class FakeDiscord:
             "authorizing_integration_owners": {"0": str(gid)}, "context": 0, "data": data,
         }
         it = Interaction(self, payload, " ".join(path), self._gw.shard_of(gid))
+        self._interactions[it.id] = it
+        self._by_token[it.token] = it
+        await self._gw.dispatch(gid, "INTERACTION_CREATE", payload)
+        return it
+
+    async def press_button(
+        self, message: Json, custom_id: str, *, user_id: int | None = None
+    ) -> Interaction:
+        """Click a button of ``message`` (a message object the bot sent) as ``user_id``."""
+        gid = int(message.get("guild_id") or self.guild_ids[0])
+        seed = self._guilds[gid]
+        uid = user_id if user_id is not None else seed.owner_id
+        permissions = OWNER_PERMISSIONS if uid == seed.owner_id else MEMBER_PERMISSIONS
+        cid = int(message.get("channel_id") or seed.channel_id)
+        member = self._members.get(uid, (seed, self._member(_user(uid, f"user{uid}"), [])))[1]
+        payload: Json = {
+            "id": str(self._next_message_id()), "application_id": str(self.application_id),
+            "type": 3, "token": secrets.token_urlsafe(32), "version": 1, "guild_id": str(gid),
+            "channel_id": str(cid),
+            "channel": {**self._channel_payload(self._channels.get(cid, seed)), "id": str(cid),
+                        "permissions": str(permissions)},
+            "member": {**member, "permissions": str(permissions)},
+            "app_permissions": BOT_PERMISSIONS, "locale": "en-US", "guild_locale": "en-US",
+            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT, "entitlements": [],
+            "authorizing_integration_owners": {"0": str(gid)}, "context": 0,
+            "message": {**message, "guild_id": str(gid)},
+            "data": {"custom_id": custom_id, "component_type": 2},
+        }
+        it = Interaction(self, payload, f"button {custom_id}", self._gw.shard_of(gid))
         self._interactions[it.id] = it
         self._by_token[it.token] = it
         await self._gw.dispatch(gid, "INTERACTION_CREATE", payload)

@@ -1,0 +1,158 @@
+"""Boards and comparisons as embeds. Pure: a Board in, embeds out."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.formatting.progress import COLOUR, COMPLETED, MASTERED, Links
+from bot.formatting.text import escape, number
+from bot.ra.models import GameInfo, GameProgress
+from bot.services.leaderboard import Board, Standing
+
+MEDALS = ("🥇", "🥈", "🥉")
+ROWS_PER_PAGE = 10
+GAMES_SHOWN = 8
+FIELD_LIMIT = 1024
+MESSAGE_BUDGET = 5500
+
+
+def place(index: int) -> str:
+    return MEDALS[index] if index < len(MEDALS) else f"`#{index + 1}`"
+
+
+def who(standing: Standing) -> str:
+    name = escape(standing.name, 32)
+    ra_name = standing.member.link.ra_name
+    if ra_name.casefold() != standing.name.casefold():
+        return f"**{name}** ({escape(ra_name, 20)})"
+    return f"**{name}**"
+
+
+def marks(mastered: int, completed: int) -> str:
+    out = []
+    if mastered:
+        out.append(f"{MASTERED}{mastered if mastered > 1 else ''}")
+    if completed:
+        out.append(f"{COMPLETED}{completed if completed > 1 else ''}")
+    return (" " + " ".join(out)) if out else ""
+
+
+def standing_line(index: int, s: Standing) -> str:
+    return (
+        f"{place(index)} {who(s)} · {number(s.hardcore_points)} pts · "
+        f"{number(s.hardcore_unlocks)} HC · {number(s.softcore_points)} SC pts"
+        + marks(s.mastered, s.completed)
+    )
+
+
+def game_title(game_id: int, info: GameInfo | None, limit: int = 80) -> str:
+    if info is None:
+        return f"Game {game_id} (unknown to RetroAchievements)"
+    console = f" · {info.console}" if info.console else ""
+    return (info.title + console)[:limit]
+
+
+def game_line(index: int, s: Standing, p: GameProgress) -> str:
+    if p.possible == 0:
+        return f"{place(index)} {who(s)}"
+    status = f" {MASTERED}" if p.mastered else (f" {COMPLETED}" if p.completed else "")
+    line = (
+        f"{place(index)} {who(s)} · HC {p.achieved_hardcore}/{p.possible} · "
+        f"{number(p.score_hardcore)} pts"
+    )
+    if (p.achieved, p.score) != (p.achieved_hardcore, p.score_hardcore):
+        line += f" · SC {p.achieved}/{p.possible}"
+    return line + status
+
+
+def _podium(board: Board, game_id: int) -> str:
+    ranked = [s for s in board.ranked_on(game_id) if s.per_game[game_id].score > 0]
+    if not ranked:
+        return "Nobody has unlocked anything yet."
+    return " · ".join(
+        f"{MEDALS[i]} {escape(s.name, 24)} {number(s.per_game[game_id].score_hardcore)}"
+        for i, s in enumerate(ranked[:3])
+    )
+
+
+def board_page_count(board: Board) -> int:
+    return max(1, -(-len(board.standings) // ROWS_PER_PAGE))
+
+
+def board_page(board: Board, page: int, title: str, links: Links) -> discord.Embed:
+    """Page `page` (0-based) of a board: ranking rows, and each game's podium."""
+    pages = board_page_count(board)
+    page = max(0, min(page, pages - 1))
+    rows = board.standings[page * ROWS_PER_PAGE : (page + 1) * ROWS_PER_PAGE]
+    lines = [standing_line(page * ROWS_PER_PAGE + i, s) for i, s in enumerate(rows)]
+    if not lines:
+        lines = ["Nobody on this board yet."]
+    if board.missing and page == 0:
+        names = ", ".join(escape(m.display_name, 24) for m in board.missing[:10])
+        lines.append(f"\nLinked to RA accounts that no longer exist: {names}")
+    embed = discord.Embed(colour=COLOUR, title=title, description="\n".join(lines))
+    for game_id in board.game_ids[:GAMES_SHOWN]:
+        info = board.games.get(game_id)
+        value = _podium(board, game_id)
+        if info is not None:
+            value = f"[Game page]({links.game(game_id)}) · {value}"
+        embed.add_field(name=escape(game_title(game_id, info), 200), value=value, inline=False)
+    if len(board.game_ids) > GAMES_SHOWN:
+        embed.add_field(
+            name="More games",
+            value=f"…and {len(board.game_ids) - GAMES_SHOWN} more counted in the totals.",
+            inline=False,
+        )
+    embed.set_footer(
+        text=f"Page {page + 1}/{pages} · {len(board.standings)} members · "
+        "hardcore points, then hardcore unlocks, then softcore points"
+    )
+    if board.fetched_at is not None:
+        embed.timestamp = board.fetched_at
+    return embed
+
+
+def compare_embeds(board: Board, links: Links, notes: list[str]) -> list[list[discord.Embed]]:
+    """A comparison: the overall ranking, then each game with its members ranked."""
+    head = discord.Embed(
+        colour=COLOUR,
+        title=f"Comparing {len(board.standings)} members on {len(board.game_ids)} "
+        f"game{'s' if len(board.game_ids) != 1 else ''}",
+        description="\n".join([standing_line(i, s) for i, s in enumerate(board.standings)] + notes)[
+            :4000
+        ],
+    )
+    if board.fetched_at is not None:
+        head.timestamp = board.fetched_at
+    fields: list[tuple[str, str]] = []
+    for game_id in board.game_ids:
+        info = board.games.get(game_id)
+        name = escape(game_title(game_id, info), 200)
+        if info is None:
+            fields.append((name, "RetroAchievements does not know this game id."))
+            continue
+        ranked = board.ranked_on(game_id)
+        body = "\n".join(game_line(i, s, s.per_game[game_id]) for i, s in enumerate(ranked))
+        if board.standings and ranked[0].per_game[game_id].possible == 0:
+            body = "No achievements published yet."
+        fields.append((name, f"[Game page]({links.game(game_id)})\n{body}"[:FIELD_LIMIT]))
+
+    # Pack the fields: 25 an embed, 10 embeds and MESSAGE_BUDGET characters a message.
+    messages: list[list[discord.Embed]] = [[head]]
+    size = len(head)
+    current: discord.Embed | None = None
+    for name, value in fields:
+        cost = len(name) + len(value)
+        if current is not None and (len(current.fields) == 25 or size + cost > MESSAGE_BUDGET):
+            messages[-1].append(current)
+            current = None
+        if current is None:
+            if size + cost > MESSAGE_BUDGET or len(messages[-1]) == 10:
+                messages.append([])
+                size = 0
+            current = discord.Embed(colour=COLOUR)
+        current.add_field(name=name, value=value, inline=False)
+        size += cost
+    if current is not None:
+        messages[-1].append(current)
+    return messages
