@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import autocomplete
 from bot.errors import BadInput, UserFacingError
 from bot.formatting.leaderboard import compare_embeds
 from bot.formatting.text import escape
@@ -29,6 +30,7 @@ class CompareCommands(commands.Cog):
 
     @app_commands.command(name="compare", description="Compare members side by side on games")
     @app_commands.guild_only()
+    @app_commands.autocomplete(games=autocomplete.games)
     @app_commands.describe(
         games="Game ids, RetroAchievements game links, or a game set's name",
         members=f"Mentions of up to {MAX_COMPARE} members (one: you and them)",

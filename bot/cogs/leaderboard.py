@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import autocomplete
 from bot.formatting.leaderboard import board_page, board_page_count
 from bot.formatting.text import escape
 from bot.options import games_charged_and_deferred
@@ -44,6 +45,7 @@ class LeaderboardCommands(commands.Cog):
         self.bot = bot
 
     @leaderboard.command(name="show", description="Rank this server's linked members on games")
+    @app_commands.autocomplete(games=autocomplete.games)
     @app_commands.describe(
         games="Game ids, RetroAchievements game links, or a game set's name",
     )

@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import autocomplete
 from bot.errors import NotLinked
 from bot.formatting.progress import progress_messages
 from bot.formatting.text import escape
@@ -26,6 +27,7 @@ class Progress(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="progress", description="Show RetroAchievements progress on games")
+    @app_commands.autocomplete(games=autocomplete.games)
     @app_commands.describe(
         games="Game ids or RetroAchievements game links, separated by commas or spaces, or a "
         "game set's name",

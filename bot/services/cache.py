@@ -49,6 +49,11 @@ class TTLCache(Generic[K, V]):
         while len(self._data) > self.max_entries:
             self._data.popitem(last=False)
 
+    def values(self) -> list[V]:
+        """Every live value (expired ones are skipped, not removed)."""
+        now = self._clock()
+        return [value for expires, value in self._data.values() if expires > now]
+
     def pop(self, key: K) -> None:
         self._data.pop(key, None)
 

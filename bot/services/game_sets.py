@@ -1,16 +1,27 @@
-"""Game sets: named game lists of a guild, and reading any `games` option with them."""
+"""Game sets: named game lists of a guild, and reading any `games` option with them.
+
+Names are checked here (pure functions, before any I/O); the service methods take names and ids
+already read, so a cog can answer bad input at once and defer before touching the database.
+Every refusal is a BadInput with one sentence, the set's name in it escaped.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.errors import BadInput
+from bot.formatting.gamesets import shown_name
 from bot.parsing import parse_game_ids
 from bot.store import GameSet, SetExists, Store
 
 MAX_SET_NAME = 32
+MAX_SET_NAME_KEY = 64  # the stored, case-folded name's column size
+MAX_SETS_PER_GUILD = 50
 _SET_NAME = re.compile(r"[^\W_][\w '\-.!?+&]*", re.UNICODE)
+ALLOWED_MARKS = "- ' . ! ? + &"
 
 
 @dataclass(frozen=True)
@@ -21,21 +32,63 @@ class ResolvedGames:
     set_name: str | None = None
 
 
+@dataclass(frozen=True)
+class SetChange:
+    """The result of /gameset add or remove: the set as stored now, and what moved."""
+
+    game_set: GameSet
+    changed: list[int]  # added, or removed
+    unchanged: list[int]  # already in the set (add), or not in it (remove)
+
+
+def normalize_name(text: str) -> str:
+    """How a name is compared: NFC, trimmed, single-spaced (case is folded by the store)."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
 def parse_set_name(text: str) -> str:
-    """A set name as stored: trimmed, single-spaced, 1–32 letters, digits and simple marks."""
-    name = " ".join(text.split())
+    """A set name as stored: trimmed, single-spaced, 1–32 letters, digits and simple marks.
+
+    A name is never only digits and spaces (as "2024" or "1 2" would be): a `games` option then
+    reads as ids or as a set name, never as both.
+    """
+    name = normalize_name(text)
     if not name:
         raise BadInput("Give the set a name.")
-    if len(name) > MAX_SET_NAME:
+    if len(name) > MAX_SET_NAME or len(name.casefold()) > MAX_SET_NAME_KEY:
         raise BadInput(f"Set names are at most {MAX_SET_NAME} characters: pick a shorter one.")
     if not _SET_NAME.fullmatch(name):
         raise BadInput(
-            "Set names use letters, digits, spaces and - ' . ! ? + & only, and start with a "
-            "letter or digit."
+            f"Set names use letters, digits, spaces and {ALLOWED_MARKS} only, and start with a "
+            "letter or digit: pick another name."
         )
-    if name.isdigit():
-        raise BadInput("A set name cannot be just a number: it would look like a game id.")
+    if all(c.isdigit() or c == " " for c in name):
+        raise BadInput(
+            "A set name cannot be just numbers: it would read as game ids, so add a word."
+        )
     return name
+
+
+def parse_lookup_name(text: str) -> str:
+    """The name of an existing set, as typed (any text: a name that cannot exist is not found)."""
+    name = normalize_name(text)
+    if not name:
+        raise BadInput("Give the set's name: `/gameset list` shows them.")
+    return name
+
+
+def _no_such_set(name: str) -> BadInput:
+    return BadInput(
+        f"This server has no game set named {shown_name(name)}: `/gameset list` shows its sets."
+    )
+
+
+def _is_set_name(text: str) -> bool:
+    try:
+        parse_set_name(text)
+    except BadInput:
+        return False
+    return True
 
 
 class GameSets:
@@ -43,21 +96,119 @@ class GameSets:
         self.store = store
         self.max_games = max_games
 
-    async def resolve(self, guild_id: int | None, text: str) -> ResolvedGames:
-        """A guild's set by name, else ids and game links (BadInput if neither)."""
-        name = " ".join(text.split())
-        if guild_id is not None and name and not name[0].isdigit() and "/" not in name:
-            game_set = await self.store.get_set(guild_id, name)
-            if game_set is not None:
-                return ResolvedGames(game_set.game_ids, game_set.name)
-        return ResolvedGames(parse_game_ids(text, self.max_games))
+    # -- reading a `games` option --------------------------------------------------------------
 
-    async def create(self, guild_id: int, name: str, games: str, by: int) -> GameSet:
-        game_ids = parse_game_ids(games, self.max_games)
+    async def resolve(self, guild_id: int | None, text: str) -> ResolvedGames:
+        """A guild's set by name, else ids and game links (BadInput if neither).
+
+        Set names never read as ids (parse_set_name), so the two cannot be confused.
+        """
+        if guild_id is None or not _is_set_name(text):
+            return ResolvedGames(parse_game_ids(text, self.max_games))
+        name = normalize_name(text)
+        game_set = await self.store.get_set(guild_id, name)
+        if game_set is None:
+            raise BadInput(
+                f"`{name}` is not a game id, a RetroAchievements game link or one of this "
+                "server's game sets: give ids like `1, 14402`, links like "
+                "https://retroachievements.org/game/14402, or a set name from `/gameset list`."
+            )
+        if not game_set.game_ids:
+            raise BadInput(
+                f"The set {shown_name(game_set.name)} has no games: a moderator can add some "
+                "with `/gameset add`."
+            )
+        if len(game_set.game_ids) > self.max_games:
+            raise BadInput(
+                f"The set {shown_name(game_set.name)} has {len(game_set.game_ids)} games, more "
+                f"than the {self.max_games} the bot takes at once: a moderator can trim it with "
+                "`/gameset remove`."
+            )
+        return ResolvedGames(list(game_set.game_ids), game_set.name)
+
+    # -- changing sets ---------------------------------------------------------------------------
+
+    async def create(
+        self, guild_id: int, name: str, game_ids: Sequence[int], by: int
+    ) -> GameSet:
+        """A new set; `name` comes from parse_set_name."""
+        self._check_size(name, len(game_ids))
+        if len(await self.store.list_sets(guild_id)) >= MAX_SETS_PER_GUILD:
+            raise BadInput(
+                f"This server has {MAX_SETS_PER_GUILD} game sets, the most it can have: delete "
+                "one with `/gameset delete` first."
+            )
         try:
-            return await self.store.create_set(guild_id, parse_set_name(name), game_ids, by)
+            return await self.store.create_set(guild_id, name, list(game_ids), by)
         except SetExists:
             raise BadInput(
-                f"This server already has a set named {name}: pick another name or use "
-                "`/gameset add`."
+                f"This server already has a set named {shown_name(name)}: pick another name "
+                "or use `/gameset add`."
             ) from None
+
+    async def add(self, guild_id: int, name: str, game_ids: Sequence[int]) -> SetChange:
+        """Append the games not in the set yet (order kept)."""
+        added: list[int] = []
+        present: list[int] = []
+
+        def change(current: list[int]) -> list[int]:
+            added[:] = [g for g in dict.fromkeys(game_ids) if g not in current]
+            present[:] = [g for g in dict.fromkeys(game_ids) if g in current]
+            if not added:
+                noun = "That game is" if len(present) == 1 else "Those games are"
+                raise BadInput(f"{noun} in {shown_name(name)} already: nothing changed.")
+            self._check_size(name, len(current) + len(added))
+            return current + added
+
+        game_set = await self.store.modify_set(guild_id, name, change)
+        if game_set is None:
+            raise _no_such_set(name)
+        return SetChange(game_set, added, present)
+
+    async def remove(self, guild_id: int, name: str, game_ids: Sequence[int]) -> SetChange:
+        """Take games out of the set; the ids it does not hold are reported, not an error,
+        unless none of them is in it."""
+        removed: list[int] = []
+        missing: list[int] = []
+
+        def change(current: list[int]) -> list[int]:
+            wanted = set(game_ids)
+            removed[:] = [g for g in current if g in wanted]
+            missing[:] = [g for g in dict.fromkeys(game_ids) if g not in current]
+            if not removed:
+                which = ", ".join(str(g) for g in missing[:10])
+                noun = "game" if len(missing) == 1 else "games"
+                raise BadInput(
+                    f"{shown_name(name)} does not have the {noun} {which}: nothing changed "
+                    "(`/gameset list` shows its games)."
+                )
+            left = [g for g in current if g not in wanted]
+            if not left:
+                raise BadInput(
+                    f"That would leave {shown_name(name)} empty: delete it with "
+                    "`/gameset delete` instead."
+                )
+            return left
+
+        game_set = await self.store.modify_set(guild_id, name, change)
+        if game_set is None:
+            raise _no_such_set(name)
+        return SetChange(game_set, removed, missing)
+
+    async def delete(self, guild_id: int, name: str) -> str:
+        """Delete the set; returns its name as it was stored."""
+        game_set = await self.store.get_set(guild_id, name)
+        if game_set is None or not await self.store.delete_set(guild_id, name):
+            raise _no_such_set(name)
+        return game_set.name
+
+    async def list_sets(self, guild_id: int) -> list[GameSet]:
+        """The guild's sets, by name."""
+        return await self.store.list_sets(guild_id)
+
+    def _check_size(self, name: str, count: int) -> None:
+        if count > self.max_games:
+            raise BadInput(
+                f"A set holds at most {self.max_games} games and {shown_name(name)} would have "
+                f"{count}: leave some out."
+            )

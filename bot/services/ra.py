@@ -227,6 +227,19 @@ class RAService:
         cached = self._games.get(game_id)
         return cached if isinstance(cached, GameInfo) else None
 
+    def cached_games(self, query: str, limit: int = 25) -> list[GameInfo]:
+        """Games already known whose title contains `query` (autocomplete: never asks RA)."""
+        key = query.casefold().strip()
+        if not key:
+            return []
+        found = [
+            info
+            for info in self._games.values()
+            if isinstance(info, GameInfo) and key in info.title.casefold()
+        ]
+        found.sort(key=lambda info: (not info.title.casefold().startswith(key), info.title))
+        return found[:limit]
+
     async def games(
         self, game_ids: Sequence[int], priority: Priority = Priority.INTERACTIVE
     ) -> dict[int, GameInfo | None]:

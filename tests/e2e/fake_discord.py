@@ -834,11 +834,12 @@ class FakeDiscord:
         self, name: str, options: list[Json] | None = None, *, guild_id: int | None = None,
         user_id: int | None = None, channel_id: int | None = None,
         permissions: int | str | None = None, resolved: Json | None = None,
-        subcommand: str | None = None,
+        subcommand: str | None = None, interaction_type: int = 2,
     ) -> Interaction:
         """Dispatch a slash command (``name`` may be "group sub"; ``subcommand`` too). Options
         are ``{name, type, value}``; a missing type is inferred (str 3, int 4, bool 5, float 10).
-        Users (6), channels (7) and roles (8) the fake knows are put in ``resolved`` for you."""
+        Users (6), channels (7) and roles (8) the fake knows are put in ``resolved`` for you.
+        ``interaction_type=4`` sends an autocomplete request (mark one option ``focused``)."""
         gid = guild_id if guild_id is not None else self.guild_ids[0]
         seed = self._guilds[gid]
         uid = user_id if user_id is not None else seed.owner_id
@@ -864,7 +865,7 @@ class FakeDiscord:
         member = self._members.get(uid, (seed, self._member(_user(uid, f"user{uid}"), [])))[1]
         payload: Json = {
             "id": str(self._next_message_id()), "application_id": str(self.application_id),
-            "type": 2, "token": secrets.token_urlsafe(32), "version": 1, "guild_id": str(gid),
+            "type": interaction_type, "token": secrets.token_urlsafe(32), "version": 1, "guild_id": str(gid),
             "channel_id": str(cid),
             "channel": {**self._channel_payload(self._channels.get(cid, seed)), "id": str(cid),
                         "permissions": str(permissions)},

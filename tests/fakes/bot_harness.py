@@ -29,14 +29,14 @@ class Harness:
     discord: FakeDiscord
     ra: FakeRA
 
-    async def command(self, name: str, **options: Any) -> FakeInteraction:
+    async def command(self, name: str, /, **options: Any) -> FakeInteraction:
         """Send /name with string/int options as a member of the first guild would."""
         guild_id = options.pop("guild_id", None)
         user_id = options.pop("user_id", None)
         opts = [{"name": k, "value": v} for k, v in options.items()]
         return await self.discord.send_interaction(name, opts, guild_id=guild_id, user_id=user_id)
 
-    async def answer(self, name: str, **options: Any) -> dict[str, Any]:
+    async def answer(self, name: str, /, **options: Any) -> dict[str, Any]:
         """Send a command and return the final visible answer."""
         interaction = await self.command(name, **options)
         return await interaction.wait_final()
