@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
+    ForeignKey,
     Integer,
     MetaData,
     PrimaryKeyConstraint,
@@ -56,4 +58,58 @@ game_sets = Table(
     Column("created_by", BigInteger, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("guild_id", "name_key"),
+)
+
+# Scheduled leaderboard posts. `next_run` is the slot of the next period to post; `run_at` is
+# when to try (the slot plus a spread offset, or a retry time within the period).
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("guild_id", BigInteger, nullable=False, index=True),
+    Column("channel_id", BigInteger, nullable=False),
+    Column("games", Text, nullable=False),  # as given: ids, links, or a set's name
+    Column("cadence", String(8), nullable=False),
+    Column("hour", Integer, nullable=False),
+    Column("minute", Integer, nullable=False),
+    Column("edit_in_place", Boolean, nullable=False),
+    Column("message_id", BigInteger, nullable=True),
+    Column("next_run", DateTime(timezone=True), nullable=False),
+    Column("run_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("paused_reason", Text, nullable=True),
+    Column("last_result", Text, nullable=True),
+    Column("created_by", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# One row per (schedule, period): claimed before sending, marked posted after. The primary key is
+# what makes a period's post happen once, across restarts and processes.
+schedule_posts = Table(
+    "schedule_posts",
+    metadata,
+    Column(
+        "schedule_id", Integer, ForeignKey("schedules.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("period", DateTime(timezone=True), nullable=False),
+    Column("status", String(12), nullable=False),  # "sending" | "posted"
+    Column("claimed_by", String(64), nullable=False),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Column("message_id", BigInteger, nullable=True),
+    PrimaryKeyConstraint("schedule_id", "period"),
+)
+
+# The board as last posted, for "what changed" in the next post and for posting from cache
+# when RA is unreachable.
+schedule_snapshots = Table(
+    "schedule_snapshots",
+    metadata,
+    Column(
+        "schedule_id",
+        Integer,
+        ForeignKey("schedules.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("period", DateTime(timezone=True), nullable=False),
+    Column("data", Text, nullable=False),  # JSON
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import functools
 import logging
 import os
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -32,7 +33,9 @@ from bot.store.schema import game_sets, guild_members, guild_settings, links
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+CONNECT_TIMEOUT = 10.0  # seconds, PostgreSQL
 _PG_MIGRATION_LOCK = 0x52414274  # "RABt": one migrating process at a time
+_WRITE_LOCK = "ra_bot_write_lock"  # execution option: on SQLite, BEGIN IMMEDIATE
 
 
 class StoreError(Exception):
@@ -109,13 +112,23 @@ def _prepare_sqlite_file(path: Path) -> None:
         raise StoreError(f"DATABASE_URL: the directory {path.parent} is not writable")
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(busy_timeout_ms: int, dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own (legacy) transaction control never BEGINs before a SELECT or DDL, so a
+    # read-then-write was two transactions and a migration was not atomic: SQLAlchemy emits
+    # BEGIN itself instead (_sqlite_begin), as its SQLite documentation recommends.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms:d}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """BEGIN, or BEGIN IMMEDIATE (the write lock up front) for a read-then-write transaction."""
+    immediate = conn.get_execution_options().get(_WRITE_LOCK, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _upgrade(connection: Connection) -> None:
@@ -129,21 +142,35 @@ class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        # Transactions that read, then write what they read: the write lock comes first.
+        self._locking_engine = engine.execution_options(**{_WRITE_LOCK: True})
         self._set_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"<Store {self.dialect}>"
 
     @classmethod
-    async def open(cls, database_url: str) -> Store:
-        """Connect and migrate to the newest schema; StoreError with a clear message if not."""
+    async def open(cls, database_url: str, *, busy_timeout: float = 5.0) -> Store:
+        """Connect and migrate to the newest schema; StoreError with a clear message if not.
+
+        `busy_timeout` (SQLite): how many seconds a write waits for another connection's lock
+        before StoreUnavailable.
+        """
         url = async_url(database_url)
         path = _sqlite_path(url) if url.startswith("sqlite") else None
         if path is not None:
             _prepare_sqlite_file(path)
-        engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+        if url.startswith("sqlite"):
+            engine = create_async_engine(url)
+        else:
+            # A server that never answers must not hang start-up for asyncpg's default minute.
+            engine = create_async_engine(
+                url, pool_pre_ping=True, connect_args={"timeout": CONNECT_TIMEOUT}
+            )
         if engine.dialect.name == "sqlite":
-            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            pragmas = functools.partial(_sqlite_pragmas, round(busy_timeout * 1000))
+            event.listen(engine.sync_engine, "connect", pragmas)
+            event.listen(engine.sync_engine, "begin", _sqlite_begin)
         store = cls(engine)
         try:
             await store._migrate(path)
@@ -160,7 +187,7 @@ class Store:
                 with lock_path.open("a") as lock:
                     await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
                     try:
-                        async with self.engine.begin() as conn:
+                        async with self._locking_engine.begin() as conn:
                             await conn.run_sync(_upgrade)
                     finally:
                         fcntl.flock(lock, fcntl.LOCK_UN)
@@ -180,10 +207,14 @@ class Store:
         await self.engine.dispose()
 
     @asynccontextmanager
-    async def _begin(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction; a locked, read-only or unreachable database becomes StoreUnavailable."""
+    async def _begin(self, *, write_lock: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A transaction; a locked, read-only or unreachable database becomes StoreUnavailable.
+
+        `write_lock`: the transaction reads rows and then writes them (take the lock first).
+        """
+        engine = self._locking_engine if write_lock else self.engine
         try:
-            async with self.engine.begin() as conn:
+            async with engine.begin() as conn:
                 yield conn
         except (OperationalError, OSError) as exc:
             log.warning("store unavailable: %s", _reason(exc))
@@ -361,9 +392,10 @@ class Store:
         """Read a set's games, apply `change`, write them back, in one transaction.
 
         None if there is no such set. Concurrent changes never lose one another: the row is
-        locked on PostgreSQL, and writes to a set take turns within the process.
+        locked on PostgreSQL (SELECT ... FOR UPDATE), the database is on SQLite (BEGIN
+        IMMEDIATE), and writes to a set take turns within the process.
         """
-        async with self._set_lock, self._begin() as conn:
+        async with self._set_lock, self._begin(write_lock=True) as conn:
             row = (
                 await conn.execute(
                     select(game_sets)

@@ -1,0 +1,295 @@
+"""Schedules of leaderboard posts, and the claims that make each period's post happen once.
+
+A period's post is claimed by inserting (schedule_id, period) before anything is sent: the primary
+key lets one process win. A claim still "sending" after `lease` (its process died mid-send) may
+be taken over; the message nonce and a look at the channel keep the retry from doubling the post.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, func, select, update
+
+from bot.services.schedule_times import Cadence
+from bot.store.schema import schedule_posts, schedule_snapshots, schedules
+from bot.store.store import Store, _utc
+
+SENDING = "sending"
+POSTED = "posted"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    id: int
+    guild_id: int
+    channel_id: int
+    games: str
+    cadence: Cadence
+    hour: int
+    minute: int
+    edit_in_place: bool
+    message_id: int | None
+    next_run: datetime
+    run_at: datetime
+    paused_reason: str | None
+    last_result: str | None
+    created_by: int
+    created_at: datetime
+
+
+def _schedule(row: Any) -> Schedule:
+    return Schedule(
+        id=row.id,
+        guild_id=row.guild_id,
+        channel_id=row.channel_id,
+        games=row.games,
+        cadence=Cadence(row.cadence),
+        hour=row.hour,
+        minute=row.minute,
+        edit_in_place=bool(row.edit_in_place),
+        message_id=row.message_id,
+        next_run=_utc(row.next_run),
+        run_at=_utc(row.run_at),
+        paused_reason=row.paused_reason,
+        last_result=row.last_result,
+        created_by=row.created_by,
+        created_at=_utc(row.created_at),
+    )
+
+
+class ScheduleStore:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def create(
+        self,
+        *,
+        guild_id: int,
+        channel_id: int,
+        games: str,
+        cadence: Cadence,
+        hour: int,
+        minute: int,
+        edit_in_place: bool,
+        next_run: datetime,
+        run_at: datetime,
+        created_by: int,
+    ) -> Schedule:
+        values = {
+            "guild_id": guild_id,
+            "channel_id": channel_id,
+            "games": games,
+            "cadence": cadence.value,
+            "hour": hour,
+            "minute": minute,
+            "edit_in_place": edit_in_place,
+            "message_id": None,
+            "next_run": next_run,
+            "run_at": run_at,
+            "paused_reason": None,
+            "last_result": None,
+            "created_by": created_by,
+            "created_at": datetime.now(UTC),
+        }
+        async with self.store._begin() as conn:
+            result = await conn.execute(
+                schedules.insert().values(**values).returning(schedules.c.id)
+            )
+            schedule_id = result.scalar_one()
+        created = await self.get(schedule_id)
+        assert created is not None
+        return created
+
+    async def get(self, schedule_id: int) -> Schedule | None:
+        async with self.store._begin() as conn:
+            row = (
+                await conn.execute(select(schedules).where(schedules.c.id == schedule_id))
+            ).first()
+        return _schedule(row) if row is not None else None
+
+    async def for_guild(self, guild_id: int) -> list[Schedule]:
+        async with self.store._begin() as conn:
+            rows = await conn.execute(
+                select(schedules).where(schedules.c.guild_id == guild_id).order_by(schedules.c.id)
+            )
+            return [_schedule(row) for row in rows]
+
+    async def count_for_guild(self, guild_id: int) -> int:
+        async with self.store._begin() as conn:
+            return int(
+                (
+                    await conn.execute(
+                        select(func.count()).where(schedules.c.guild_id == guild_id)
+                    )
+                ).scalar_one()
+            )
+
+    async def delete(self, guild_id: int, schedule_id: int) -> bool:
+        """Remove one of this guild's schedules (another guild's id removes nothing)."""
+        async with self.store._begin() as conn:
+            result = await conn.execute(
+                delete(schedules).where(
+                    schedules.c.id == schedule_id, schedules.c.guild_id == guild_id
+                )
+            )
+        return bool(result.rowcount)
+
+    async def due(self, now: datetime, limit: int = 50) -> list[Schedule]:
+        """Active schedules whose run time has come, earliest first."""
+        async with self.store._begin() as conn:
+            rows = await conn.execute(
+                select(schedules)
+                .where(schedules.c.paused_reason.is_(None), schedules.c.run_at <= now)
+                .order_by(schedules.c.run_at, schedules.c.id)
+                .limit(limit)
+            )
+            return [_schedule(row) for row in rows]
+
+    async def next_run_at(self) -> datetime | None:
+        """When the earliest active schedule is to run."""
+        async with self.store._begin() as conn:
+            value = (
+                await conn.execute(
+                    select(func.min(schedules.c.run_at)).where(
+                        schedules.c.paused_reason.is_(None)
+                    )
+                )
+            ).scalar_one()
+        return _utc(value) if value is not None else None
+
+    # -- one period's post ------------------------------------------------------------------------
+
+    async def claim(
+        self, schedule_id: int, period: datetime, owner: str, now: datetime, lease: timedelta
+    ) -> str | None:
+        """Claim the period's post. Returns "new", "takeover" (a stale claim of a process that
+        died mid-send: the post may exist already), or None (posted, or being posted)."""
+        stmt = self.store._insert(schedule_posts).values(
+            schedule_id=schedule_id,
+            period=period,
+            status=SENDING,
+            claimed_by=owner,
+            claimed_at=now,
+            message_id=None,
+        )
+        async with self.store._begin() as conn:
+            result = await conn.execute(stmt.on_conflict_do_nothing())
+            if result.rowcount:
+                return "new"
+            taken = await conn.execute(
+                update(schedule_posts)
+                .where(
+                    schedule_posts.c.schedule_id == schedule_id,
+                    schedule_posts.c.period == period,
+                    schedule_posts.c.status == SENDING,
+                    schedule_posts.c.claimed_at < now - lease,
+                )
+                .values(claimed_by=owner, claimed_at=now)
+            )
+            return "takeover" if taken.rowcount else None
+
+    async def post_status(self, schedule_id: int, period: datetime) -> str | None:
+        async with self.store._begin() as conn:
+            return (
+                await conn.execute(
+                    select(schedule_posts.c.status).where(
+                        schedule_posts.c.schedule_id == schedule_id,
+                        schedule_posts.c.period == period,
+                    )
+                )
+            ).scalar_one_or_none()
+
+    async def release(self, schedule_id: int, period: datetime, owner: str) -> None:
+        """Give a claim back (nothing was sent): the period may be tried again."""
+        async with self.store._begin() as conn:
+            await conn.execute(
+                delete(schedule_posts).where(
+                    schedule_posts.c.schedule_id == schedule_id,
+                    schedule_posts.c.period == period,
+                    schedule_posts.c.status == SENDING,
+                    schedule_posts.c.claimed_by == owner,
+                )
+            )
+
+    async def posted(
+        self,
+        schedule: Schedule,
+        period: datetime,
+        message_id: int,
+        *,
+        next_run: datetime,
+        run_at: datetime,
+        result: str,
+        snapshot: dict[str, Any] | None,
+    ) -> None:
+        """Record the post, move the schedule to its next period and keep the snapshot, in one
+        transaction."""
+        async with self.store._begin() as conn:
+            await conn.execute(
+                update(schedule_posts)
+                .where(
+                    schedule_posts.c.schedule_id == schedule.id,
+                    schedule_posts.c.period == period,
+                )
+                .values(status=POSTED, message_id=message_id)
+            )
+            values: dict[str, Any] = {
+                "next_run": next_run,
+                "run_at": run_at,
+                "last_result": result,
+            }
+            if schedule.edit_in_place:
+                values["message_id"] = message_id
+            await conn.execute(
+                update(schedules).where(schedules.c.id == schedule.id).values(**values)
+            )
+            if snapshot is not None:
+                row = {"period": period, "data": json.dumps(snapshot, separators=(",", ":"))}
+                stmt = self.store._insert(schedule_snapshots).values(schedule_id=schedule.id, **row)
+                await conn.execute(
+                    stmt.on_conflict_do_update(index_elements=["schedule_id"], set_=row)
+                )
+
+    async def reschedule(
+        self,
+        schedule_id: int,
+        *,
+        run_at: datetime,
+        next_run: datetime | None = None,
+        result: str | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"run_at": run_at}
+        if next_run is not None:
+            values["next_run"] = next_run
+        if result is not None:
+            values["last_result"] = result
+        async with self.store._begin() as conn:
+            await conn.execute(
+                update(schedules).where(schedules.c.id == schedule_id).values(**values)
+            )
+
+    async def pause(self, schedule_id: int, reason: str) -> None:
+        async with self.store._begin() as conn:
+            await conn.execute(
+                update(schedules)
+                .where(schedules.c.id == schedule_id)
+                .values(paused_reason=reason, last_result=f"paused: {reason}")
+            )
+
+    async def snapshot(self, schedule_id: int) -> tuple[datetime, dict[str, Any]] | None:
+        async with self.store._begin() as conn:
+            row = (
+                await conn.execute(
+                    select(schedule_snapshots).where(
+                        and_(schedule_snapshots.c.schedule_id == schedule_id)
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        data: dict[str, Any] = json.loads(row.data)
+        return _utc(row.period), data
