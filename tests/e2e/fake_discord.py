@@ -865,7 +865,8 @@ class FakeDiscord:
         member = self._members.get(uid, (seed, self._member(_user(uid, f"user{uid}"), [])))[1]
         payload: Json = {
             "id": str(self._next_message_id()), "application_id": str(self.application_id),
-            "type": interaction_type, "token": secrets.token_urlsafe(32), "version": 1, "guild_id": str(gid),
+            "type": interaction_type, "token": secrets.token_urlsafe(32), "version": 1,
+            "guild_id": str(gid),
             "channel_id": str(cid),
             "channel": {**self._channel_payload(self._channels.get(cid, seed)), "id": str(cid),
                         "permissions": str(permissions)},
