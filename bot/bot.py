@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 
 import aiohttp
 import discord
@@ -22,9 +24,12 @@ from bot.services.game_sets import GameSets
 from bot.services.guild_limits import GuildRateLimits
 from bot.services.leaderboard import Leaderboards
 from bot.services.members import Members
+from bot.services.publisher import DiscordPublisher
 from bot.services.ra import RAService
+from bot.services.scheduler import Scheduler
 from bot.stats import Stats
 from bot.store import Store
+from bot.store.schedules import ScheduleStore
 from bot.tree import BotTree
 
 log = logging.getLogger(__name__)
@@ -62,6 +67,8 @@ class RABot(commands.AutoShardedBot):
     ra: RAService
     members: Members
     leaderboards: Leaderboards
+    schedules: ScheduleStore
+    scheduler: Scheduler
     game_sets: GameSets
     guild_limits: GuildRateLimits
     stats: Stats
@@ -119,12 +126,27 @@ class RABot(commands.AutoShardedBot):
         for guild_id, per_minute in (await self.store.guild_rates()).items():
             self.guild_limits.set_limit(("guild", guild_id), per_minute)
         self.members = Members(self.store)
-        self.leaderboards = Leaderboards(self.ra)
         self.game_sets = GameSets(self.store, s.max_games_per_command)
+        self.leaderboards = Leaderboards(self.ra)
+        self.schedules = ScheduleStore(self.store)
+        self.scheduler = Scheduler(
+            self.schedules,
+            self.game_sets,
+            self.leaderboards,
+            DiscordPublisher(self),
+            owner=f"{socket.gethostname()}:{os.getpid()}",
+            links=self.links,
+            spread_seconds=s.schedule_spread_seconds,
+        )
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         if s.sync_commands:
             await self.sync_commands()
+        self._scheduler_task = asyncio.create_task(self._run_scheduler())
+
+    async def _run_scheduler(self) -> None:
+        await self.wait_until_ready()
+        await self.scheduler.run_forever()
 
     async def _use_gateway_of_api_base(self) -> None:
         """With a custom REST base, take the gateway URL from that base's /gateway/bot."""
@@ -156,6 +178,10 @@ class RABot(commands.AutoShardedBot):
         await asyncio.shield(self._teardown)
 
     async def _release(self) -> None:
+        task = getattr(self, "_scheduler_task", None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
         members = getattr(self, "members", None)
         if members is not None:
             await members.flush()
@@ -168,9 +194,13 @@ class RABot(commands.AutoShardedBot):
 
 
 def required_permissions() -> discord.Permissions:
-    """What the bot needs in a channel: see it, post there, and post embeds."""
+    """What the bot needs in a channel: see it, post embeds there, read its own posts back."""
     return discord.Permissions(
-        view_channel=True, send_messages=True, send_messages_in_threads=True, embed_links=True
+        view_channel=True,
+        send_messages=True,
+        send_messages_in_threads=True,
+        embed_links=True,
+        read_message_history=True,  # to find a scheduled post a crash left unrecorded
     )
 
 

@@ -76,6 +76,7 @@ class Settings:
     guild_commands_per_minute: int = 20
     guild_commands_per_minute_max: int = 60
     max_games_per_command: int = 50
+    schedule_spread_seconds: float = 120.0
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -217,6 +218,7 @@ class _Reader:
             guild_commands_per_minute=per_minute,
             guild_commands_per_minute_max=ceiling,
             max_games_per_command=self.number("MAX_GAMES_PER_COMMAND", 50, int, 1, 100),
+            schedule_spread_seconds=self.number("SCHEDULE_SPREAD_SECONDS", 120.0, float, 0, 1800),
         )
         if self.problems:
             raise ConfigError(self.problems)

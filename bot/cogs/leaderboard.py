@@ -10,30 +10,25 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import autocomplete
-from bot.formatting.leaderboard import board_page, board_page_count
+from bot.errors import BadInput
+from bot.formatting.leaderboard import board_page, board_page_count, board_title, schedules_embed
 from bot.formatting.text import escape
-from bot.options import games_charged_and_deferred
-from bot.replies import reply
-from bot.services.game_sets import ResolvedGames
+from bot.options import games_charged_and_deferred, parse_games_now
+from bot.replies import defer, reply
 from bot.services.leaderboard import Board
+from bot.services.schedule_times import Cadence, describe, next_slot, parse_time
 from bot.views.paginator import Paginator
 
 if TYPE_CHECKING:
     from bot.bot import RABot
 
 GAMES_MAX_LENGTH = 2000
+MAX_SCHEDULES = 25
 PROGRESS_NOTE_AFTER = 3.0  # seconds before "fetching…" is shown, and between updates
 NOBODY_LINKED = (
     "Nobody in this server has linked a RetroAchievements account yet: use `/link` to be the "
     "first on the board."
 )
-
-
-def board_title(resolved: ResolvedGames) -> str:
-    if resolved.set_name:
-        return f"Leaderboard · {escape(resolved.set_name, 40)}"
-    count = len(resolved.game_ids)
-    return f"Leaderboard · {count} game{'s' if count != 1 else ''}"
 
 
 class LeaderboardCommands(commands.Cog):
@@ -73,7 +68,8 @@ class LeaderboardCommands(commands.Cog):
                 )
 
         board = await self.bot.leaderboards.build(members, resolved.game_ids, on_progress=note)
-        await self.send_board(interaction, board, board_title(resolved))
+        title = board_title(resolved.set_name, len(resolved.game_ids))
+        await self.send_board(interaction, board, title)
 
     async def send_board(
         self, interaction: discord.Interaction[RABot], board: Board, title: str
@@ -98,6 +94,98 @@ class LeaderboardCommands(commands.Cog):
             view.message = await interaction.original_response()
         except discord.HTTPException:
             view.stop()
+
+    # -- schedules -----------------------------------------------------------------------------
+
+    @leaderboard.command(
+        name="schedule", description="Post this leaderboard in a channel regularly"
+    )
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.autocomplete(games=autocomplete.games)
+    @app_commands.describe(
+        channel="The text channel to post in",
+        games="Game ids, RetroAchievements game links, or a game set's name",
+        every="How often to post",
+        time="When, as HH:MM in UTC (hourly: the minute counts); default 00:00",
+        edit_in_place="Keep one message and edit it, instead of a new post each time",
+    )
+    async def schedule(
+        self,
+        interaction: discord.Interaction[RABot],
+        channel: discord.TextChannel,
+        games: app_commands.Range[str, 1, GAMES_MAX_LENGTH],
+        every: Cadence,
+        time: app_commands.Range[str, 1, 5] | None = None,
+        edit_in_place: bool = False,
+    ) -> None:
+        guild = interaction.guild
+        assert guild is not None  # guild_only
+        hour, minute = parse_time(time)
+        if channel.guild.id != guild.id:
+            raise BadInput("Pick a channel of this server.")
+        permissions = channel.permissions_for(guild.me)
+        if not (permissions.view_channel and permissions.send_messages and permissions.embed_links):
+            raise BadInput(
+                f"The bot cannot post embeds in {channel.mention}: give it View Channel, Send "
+                "Messages and Embed Links there, then try again."
+            )
+        parsed = parse_games_now(self.bot, interaction, games)
+        await defer(interaction, ephemeral=True)
+        if parsed is None:
+            await self.bot.game_sets.resolve(guild.id, games)  # the set must exist now
+        if await self.bot.schedules.count_for_guild(guild.id) >= MAX_SCHEDULES:
+            raise BadInput(
+                f"This server has {MAX_SCHEDULES} schedules already: remove one with "
+                "`/leaderboard unschedule` first."
+            )
+        now = self.bot.scheduler.clock()
+        slot = next_slot(every, hour, minute, now)
+        schedule = await self.bot.schedules.create(
+            guild_id=guild.id,
+            channel_id=channel.id,
+            games=" ".join(games.split()),
+            cadence=every,
+            hour=hour,
+            minute=minute,
+            edit_in_place=edit_in_place,
+            next_run=slot,
+            run_at=slot,
+            created_by=interaction.user.id,
+        )
+        run_at = self.bot.scheduler.first_run(schedule.id, slot)
+        await self.bot.schedules.reschedule(schedule.id, run_at=run_at)
+        self.bot.scheduler.wake()
+        await reply(
+            interaction,
+            f"Schedule #{schedule.id}: the leaderboard of {escape(schedule.games, 80)} goes to "
+            f"{channel.mention} {describe(every, hour, minute)}"
+            f"{' (one message, edited each time)' if edit_in_place else ''}. "
+            f"First post <t:{int(run_at.timestamp())}:F> (<t:{int(run_at.timestamp())}:R>).",
+            ephemeral=True,
+        )
+
+    @leaderboard.command(name="schedules", description="This server's scheduled leaderboards")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def schedules(self, interaction: discord.Interaction[RABot]) -> None:
+        assert interaction.guild_id is not None
+        await defer(interaction, ephemeral=True)
+        found = await self.bot.schedules.for_guild(interaction.guild_id)
+        await reply(interaction, embeds=[schedules_embed(found)], ephemeral=True)
+
+    @leaderboard.command(name="unschedule", description="Stop a scheduled leaderboard")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.describe(id="The schedule's number, from /leaderboard schedules")
+    async def unschedule(
+        self, interaction: discord.Interaction[RABot], id: app_commands.Range[int, 1]
+    ) -> None:
+        assert interaction.guild_id is not None
+        await defer(interaction, ephemeral=True)
+        if not await self.bot.schedules.delete(interaction.guild_id, id):
+            raise BadInput(
+                f"This server has no schedule #{id}: `/leaderboard schedules` lists them."
+            )
+        self.bot.scheduler.wake()
+        await reply(interaction, f"Schedule #{id} is removed.", ephemeral=True)
 
 
 async def setup(bot: RABot) -> None:

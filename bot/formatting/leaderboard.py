@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import discord
 
 from bot.formatting.progress import COLOUR, COMPLETED, MASTERED, Links
 from bot.formatting.text import escape, number
 from bot.ra.models import GameInfo, GameProgress
 from bot.services.leaderboard import Board, Standing
+from bot.services.schedule_times import describe
+from bot.store.schedules import Schedule
 
 MEDALS = ("🥇", "🥈", "🥉")
 ROWS_PER_PAGE = 10
 GAMES_SHOWN = 8
 FIELD_LIMIT = 1024
 MESSAGE_BUDGET = 5500
+SCHEDULED_ROWS = 20
+
+
+def board_title(set_name: str | None, game_count: int) -> str:
+    if set_name:
+        return f"Leaderboard · {escape(set_name, 40)}"
+    return f"Leaderboard · {game_count} game{'s' if game_count != 1 else ''}"
 
 
 def place(index: int) -> str:
@@ -109,6 +120,66 @@ def board_page(board: Board, page: int, title: str, links: Links) -> discord.Emb
     )
     if board.fetched_at is not None:
         embed.timestamp = board.fetched_at
+    return embed
+
+
+def scheduled_board_embed(
+    board: Board,
+    title: str,
+    links: Links,
+    *,
+    changes: dict[int, str],
+    stale_since: datetime | None,
+    footer: str,
+    rows: int = SCHEDULED_ROWS,
+) -> discord.Embed:
+    """A scheduled post: the top of the board with what changed since the previous post."""
+    lines = []
+    for index, standing in enumerate(board.standings[:rows]):
+        line = standing_line(index, standing)
+        change = changes.get(standing.member.user_id)
+        lines.append(f"{line} · {change}" if change else line)
+    if not lines:
+        lines.append("Nobody on this board yet: members join it by using `/link` here.")
+    if len(board.standings) > rows:
+        lines.append(
+            f"…and {len(board.standings) - rows} more: `/leaderboard show` lists everyone."
+        )
+    if stale_since is not None:
+        lines.insert(
+            0,
+            "⚠️ RetroAchievements could not be reached: these figures are from "
+            f"<t:{int(stale_since.timestamp())}:f>.\n",
+        )
+    embed = board_page(board, 0, title, links)
+    embed.description = "\n".join(lines)[:4096]
+    embed.set_footer(text=footer)
+    return embed
+
+
+def schedules_embed(schedules: list[Schedule]) -> discord.Embed:
+    """/leaderboard schedules: id, channel, games, cadence, next run, last result."""
+    embed = discord.Embed(colour=COLOUR, title="Scheduled leaderboards")
+    if not schedules:
+        embed.description = "None yet: add one with `/leaderboard schedule`."
+        return embed
+    for schedule in schedules[:25]:
+        when = int(schedule.run_at.timestamp())
+        state = (
+            f"⏸️ Paused: {escape(schedule.paused_reason, 300)}"
+            if schedule.paused_reason
+            else f"Next: <t:{when}:F> (<t:{when}:R>)"
+        )
+        cadence = describe(schedule.cadence, schedule.hour, schedule.minute)
+        lines = [
+            f"<#{schedule.channel_id}> · {cadence}"
+            + (" · edits one message" if schedule.edit_in_place else ""),
+            f"Games: {escape(schedule.games, 200)}",
+            state,
+        ]
+        if schedule.last_result and not schedule.paused_reason:
+            lines.append(f"Last: {escape(schedule.last_result, 200)}")
+        embed.add_field(name=f"#{schedule.id}", value="\n".join(lines)[:1024], inline=False)
     return embed
 
 

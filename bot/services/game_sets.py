@@ -128,9 +128,7 @@ class GameSets:
 
     # -- changing sets ---------------------------------------------------------------------------
 
-    async def create(
-        self, guild_id: int, name: str, game_ids: Sequence[int], by: int
-    ) -> GameSet:
+    async def create(self, guild_id: int, name: str, game_ids: Sequence[int], by: int) -> GameSet:
         """A new set; `name` comes from parse_set_name."""
         self._check_size(name, len(game_ids))
         if len(await self.store.list_sets(guild_id)) >= MAX_SETS_PER_GUILD:

@@ -12,12 +12,14 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot.ra.errors import RAUserNotFound
 from bot.ra.limiter import Priority
 from bot.ra.models import GameInfo, GameProgress
 from bot.services.members import LinkedMember
 from bot.services.ra import RAService
+from bot.store import Link
 
 log = logging.getLogger(__name__)
 
@@ -153,3 +155,85 @@ class Leaderboards:
         return Board(
             list(game_ids), games, standings, missing, min(fetched_at) if fetched_at else None
         )
+
+
+# -- snapshots: a board as stored after a scheduled post -------------------------------------------
+
+_FIELDS = (
+    "possible",
+    "possible_score",
+    "achieved",
+    "score",
+    "achieved_hardcore",
+    "score_hardcore",
+)
+
+
+def snapshot_of(board: Board) -> dict[str, Any]:
+    """What the next post needs to say what changed, or to stand in when RA is unreachable."""
+    return {
+        "game_ids": board.game_ids,
+        "members": {
+            str(s.member.user_id): {
+                "rank": rank,
+                "name": s.member.display_name,
+                "ra_ulid": s.member.link.ra_ulid,
+                "ra_name": s.member.link.ra_name,
+                "points": s.hardcore_points,
+                "mastered": sorted(gid for gid, p in s.per_game.items() if p.mastered),
+                "games": {
+                    str(gid): [getattr(p, f) for f in _FIELDS] for gid, p in s.per_game.items()
+                },
+            }
+            for rank, s in enumerate(board.standings)
+        },
+    }
+
+
+def board_from_snapshot(
+    data: dict[str, Any], games: dict[int, GameInfo | None], taken: datetime
+) -> Board:
+    """The board as it was posted last (for a post from cache, marked as such)."""
+    standings = []
+    for uid, row in data["members"].items():
+        link = Link(int(uid), row["ra_ulid"], row["ra_name"], taken)
+        per_game = {
+            int(gid): GameProgress(int(gid), *numbers) for gid, numbers in row["games"].items()
+        }
+        standings.append(Standing(LinkedMember(int(uid), link, row["name"]), per_game))
+    standings.sort(key=rank_key)
+    game_ids = [int(g) for g in data["game_ids"]]
+    return Board(game_ids, {g: games.get(g) for g in game_ids}, standings, [], taken)
+
+
+def changes_since(previous: dict[str, Any] | None, board: Board) -> dict[int, str]:
+    """Per member: rank move (▲▼, 🆕), hardcore points gained, new masteries."""
+    if previous is None:
+        return {}
+    before = previous.get("members", {})
+    out: dict[int, str] = {}
+    for rank, s in enumerate(board.standings):
+        old = before.get(str(s.member.user_id))
+        parts = []
+        if old is None:
+            parts.append("🆕")
+        else:
+            move = int(old["rank"]) - rank
+            if move > 0:
+                parts.append(f"▲{move}")
+            elif move < 0:
+                parts.append(f"▼{-move}")
+            gained = s.hardcore_points - int(old["points"])
+            if gained > 0:
+                parts.append(f"+{gained:,} pts")
+            new_masteries = [
+                gid
+                for gid, p in s.per_game.items()
+                if p.mastered and gid not in set(old.get("mastered", []))
+            ]
+            for gid in new_masteries:
+                info = board.games.get(gid)
+                parts.append(f"👑 {info.title if info else f'game {gid}'}")
+        if parts:
+            out[s.member.user_id] = " ".join(parts)
+    return out

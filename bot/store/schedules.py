@@ -122,9 +122,7 @@ class ScheduleStore:
         async with self.store._begin() as conn:
             return int(
                 (
-                    await conn.execute(
-                        select(func.count()).where(schedules.c.guild_id == guild_id)
-                    )
+                    await conn.execute(select(func.count()).where(schedules.c.guild_id == guild_id))
                 ).scalar_one()
             )
 
@@ -154,9 +152,7 @@ class ScheduleStore:
         async with self.store._begin() as conn:
             value = (
                 await conn.execute(
-                    select(func.min(schedules.c.run_at)).where(
-                        schedules.c.paused_reason.is_(None)
-                    )
+                    select(func.min(schedules.c.run_at)).where(schedules.c.paused_reason.is_(None))
                 )
             ).scalar_one()
         return _utc(value) if value is not None else None

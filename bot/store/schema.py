@@ -87,9 +87,7 @@ schedules = Table(
 schedule_posts = Table(
     "schedule_posts",
     metadata,
-    Column(
-        "schedule_id", Integer, ForeignKey("schedules.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("schedule_id", Integer, ForeignKey("schedules.id", ondelete="CASCADE"), nullable=False),
     Column("period", DateTime(timezone=True), nullable=False),
     Column("status", String(12), nullable=False),  # "sending" | "posted"
     Column("claimed_by", String(64), nullable=False),

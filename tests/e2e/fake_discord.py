@@ -192,6 +192,7 @@ class _RestApi:
             ("GET|PATCH|DELETE", wh + r"/messages/(@original|\d+)", self.webhook_message),
             ("GET", r"/channels/(\d+)", self.get_channel),
             ("POST", r"/channels/(\d+)/messages", self.channel_post),
+            ("GET", r"/channels/(\d+)/messages", self.channel_history),
             ("GET|PATCH|DELETE", r"/channels/(\d+)/messages/(\d+)", self.channel_message),
             ("GET", r"/guilds/(\d+)/members/(\d+)", self.get_member),
         ]
@@ -372,10 +373,26 @@ class _RestApi:
         fake, channel_id = self.fake, int(cid)
         fake._check_channel(channel_id)
         body: Json = rec.json or {}
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            # Like Discord: the same nonce from the same author returns the first message.
+            earlier = fake._nonces.get((channel_id, str(nonce)))
+            if earlier is not None and int(earlier["id"]) in fake._channel_store:
+                return earlier
         msg = fake._message(channel_id, body, rec.files)
+        if nonce is not None:
+            fake._nonces[(channel_id, str(nonce))] = msg
         fake._channel_store[int(msg["id"])] = msg
         fake.channel_messages.setdefault(channel_id, []).append({**body, **msg})
         return msg
+
+    def channel_history(self, rec: RecordedRequest, cid: str) -> list[Json]:
+        fake, channel_id = self.fake, int(cid)
+        fake._check_channel(channel_id)
+        limit = int(rec.query.get("limit", 50))
+        mine = [m for m in fake._channel_store.values() if m["channel_id"] == cid]
+        mine.sort(key=lambda m: int(m["id"]), reverse=True)
+        return mine[:limit]
 
     def channel_message(self, rec: RecordedRequest, cid: str, mid: str) -> Any:
         fake, channel_id = self.fake, int(cid)
@@ -600,6 +617,7 @@ class FakeDiscord:
         self.identifies: list[Json] = []  # IDENTIFY payloads (``d``), token included
         self.resumes: list[Json] = []
         self.drops = 0
+        self._nonces: dict[tuple[int, str], Json] = {}
         self._gw = _Gateway(self)
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None

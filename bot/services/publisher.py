@@ -1,0 +1,78 @@
+"""Where scheduled boards go: a guild's channel, through discord.py."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import aiohttp
+import discord
+
+from bot.replies import NO_MENTIONS
+from bot.services.members import LinkedMember
+from bot.services.scheduler import ChannelGone, PostFailed
+
+if TYPE_CHECKING:
+    from bot.bot import RABot
+
+log = logging.getLogger(__name__)
+
+
+class DiscordPublisher:
+    def __init__(self, bot: RABot) -> None:
+        self.bot = bot
+
+    def _guild(self, guild_id: int) -> discord.Guild:
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            raise ChannelGone("the bot is no longer in this server")
+        return guild
+
+    def _channel(self, guild_id: int, channel_id: int) -> discord.abc.Messageable:
+        channel = self._guild(guild_id).get_channel(channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            raise ChannelGone("the channel was deleted")
+        return channel
+
+    async def members(self, guild_id: int) -> list[LinkedMember]:
+        return await self.bot.members.linked_in(self._guild(guild_id))
+
+    async def send(
+        self, guild_id: int, channel_id: int, embed: discord.Embed, nonce: str, edit: int | None
+    ) -> int:
+        channel = self._channel(guild_id, channel_id)
+        name = getattr(channel, "name", "the channel")
+        try:
+            if edit is not None and isinstance(channel, discord.TextChannel):
+                try:
+                    await channel.get_partial_message(edit).edit(
+                        embed=embed, allowed_mentions=NO_MENTIONS
+                    )
+                    return edit
+                except discord.NotFound:
+                    log.info("the message kept for schedule edits was deleted: posting anew")
+            message = await channel.send(embed=embed, nonce=nonce, allowed_mentions=NO_MENTIONS)
+            return message.id
+        except discord.Forbidden:
+            raise ChannelGone(
+                f"the bot may no longer post embeds in #{name}: give it View Channel, "
+                "Send Messages and Embed Links there, then schedule again"
+            ) from None
+        except discord.NotFound:
+            raise ChannelGone("the channel was deleted") from None
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+            raise PostFailed(type(exc).__name__) from None
+
+    async def find_post(self, guild_id: int, channel_id: int, marker: str) -> int | None:
+        """A post of ours carrying `marker` among the channel's latest messages."""
+        channel = self._channel(guild_id, channel_id)
+        assert self.bot.user is not None
+        try:
+            async for message in channel.history(limit=25):
+                if message.author.id == self.bot.user.id and any(
+                    e.footer.text == marker for e in message.embeds
+                ):
+                    return message.id
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError):
+            return None  # no Read Message History: the nonce still guards the retry
+        return None
