@@ -1,3 +1,3 @@
-"""Shared fixtures: the fake RA server (tests/fakes) for every test that wants it."""
+"""Shared fixtures: the fake RA, databases on both backends, and the real bot on fakes."""
 
-pytest_plugins = ["tests.fakes.fixtures", "tests.fakes.bot_harness"]
+pytest_plugins = ["tests.fakes.fixtures", "tests.fakes.databases", "tests.fakes.bot_harness"]

@@ -235,5 +235,5 @@ def changes_since(previous: dict[str, Any] | None, board: Board) -> dict[int, st
                 info = board.games.get(gid)
                 parts.append(f"👑 {info.title if info else f'game {gid}'}")
         if parts:
-            out[s.member.user_id] = " ".join(parts)
+            out[s.member.user_id] = " · ".join(parts)
     return out
