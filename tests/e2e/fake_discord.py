@@ -618,6 +618,7 @@ class FakeDiscord:
         self.resumes: list[Json] = []
         self.drops = 0
         self._nonces: dict[tuple[int, str], Json] = {}
+        self._extra_channels: dict[int, list[Json]] = {}
         self._gw = _Gateway(self)
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -707,6 +708,13 @@ class FakeDiscord:
                 "joined_at": _SEED_ISO, "premium_since": None, "deaf": False, "mute": False,
                 "pending": False, "communication_disabled_until": None}
 
+    def _channel_by_id(self, channel_id: int) -> Json:
+        seed = self._channels[channel_id]
+        for extra in self._extra_channels.get(seed.id, []):
+            if int(extra["id"]) == channel_id:
+                return extra
+        return self._channel_payload(seed)
+
     def _channel_payload(self, seed: _GuildSeed) -> Json:
         return {"id": str(seed.channel_id), "type": 0, "guild_id": str(seed.id),
                 "name": "general", "position": 0, "permission_overwrites": [], "nsfw": False,
@@ -727,7 +735,8 @@ class FakeDiscord:
             "roles": [role(seed.id, "@everyone", MEMBER_PERMISSIONS, 0),
                       role(seed.admin_role_id, "Admin", ADMINISTRATOR, 2),
                       role(seed.bot_role_id, "RA Bot", BOT_PERMISSIONS, 1, managed=True)],
-            "channels": [self._channel_payload(seed)], "members": seed.members,
+            "channels": [self._channel_payload(seed), *self._extra_channels.get(seed.id, [])],
+            "members": seed.members,
             "threads": [], "voice_states": [], "presences": [], "stage_instances": [],
             "guild_scheduled_events": [], "soundboard_sounds": [],
             "verification_level": 0, "default_message_notifications": 0,
@@ -737,6 +746,23 @@ class FakeDiscord:
             "afk_channel_id": None, "afk_timeout": 300, "max_members": 500000,
             "vanity_url_code": None, "premium_progress_bar_enabled": False,
         }
+
+    async def add_channel(self, guild_id: int, name: str, *, deny_bot: int = 0) -> int:
+        """A further text channel (CHANNEL_CREATE if connected); ``deny_bot`` permission bits
+        are denied to the bot's role there."""
+        seed = self._guilds[guild_id]
+        cid = self._next_id()
+        overwrites = (
+            [{"id": str(seed.bot_role_id), "type": 0, "allow": "0", "deny": str(deny_bot)}]
+            if deny_bot else []
+        )
+        payload = {**self._channel_payload(seed), "id": str(cid), "name": name, "position": 1,
+                   "permission_overwrites": overwrites}
+        self._channels[cid] = seed
+        self.channel_ids.setdefault(guild_id, seed.channel_id)
+        self._extra_channels.setdefault(guild_id, []).append(payload)
+        await self._gw.dispatch(guild_id, "CHANNEL_CREATE", payload)
+        return cid
 
     # --- REST-side helpers --------------------------------------------------------------------
     def fail_channel(self, channel_id: int, status: int | None = 403) -> None:
@@ -952,8 +978,7 @@ class FakeDiscord:
                         else MEMBER_PERMISSIONS}
                 elif kind == 7 and uid in self._channels:
                     resolved.setdefault("channels", {})[value] = {
-                        **self._channel_payload(self._channels[uid]),
-                        "permissions": MEMBER_PERMISSIONS}
+                        **self._channel_by_id(uid), "permissions": MEMBER_PERMISSIONS}
                 elif kind == 8:
                     roles = {r["id"]: r for r in self._guild_payload(seed)["roles"]}
                     if value in roles:

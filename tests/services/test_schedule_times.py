@@ -68,7 +68,7 @@ def test_periods_are_consecutive_and_a_slot_starts_its_own_period() -> None:
 
 def test_times_are_utc_aware_only() -> None:
     with pytest.raises(ValueError, match="naive"):
-        next_slot(Cadence.DAILY, 0, 0, datetime(2026, 1, 1))  # noqa: DTZ001
+        next_slot(Cadence.DAILY, 0, 0, datetime(2026, 1, 1))
 
 
 @pytest.mark.parametrize(("text", "expected"), [(None, (0, 0)), ("", (0, 0)), ("7:05", (7, 5)),
