@@ -52,3 +52,5 @@ def setup_logging(level: str, secrets: Iterable[str]) -> None:
     # Alembic narrates its plugin set-up at INFO; its upgrades are worth a line, the rest is not.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)
+    # aiosqlite logs every operation at DEBUG.
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.getLevelName(level)))

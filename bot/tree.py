@@ -24,6 +24,7 @@ from bot.ra.errors import (
     RAUnavailable,
     RAUserNotFound,
 )
+from bot.ra.limiter import command_order, new_ticket
 from bot.replies import reply
 from bot.services.guild_limits import GuildRateLimited
 from bot.store import StoreError
@@ -102,6 +103,8 @@ class BotTree(app_commands.CommandTree["RABot"]):
                 interaction, "The bot is restarting: try again in a minute.", ephemeral=True
             )
             return False
+        # This command's RA requests queue behind those of earlier commands (bot.ra.limiter).
+        command_order.set(new_ticket())
         if interaction.guild_id is not None and hasattr(bot, "members"):
             # Whoever uses the bot in a guild belongs on its boards (written in the background).
             bot.members.note(interaction.guild_id, interaction.user.id)

@@ -83,6 +83,11 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+GameIds = Iterable[int] | Callable[[], Iterable[int]]
+# Query parameters, or a function giving them when the request gets its turn.
+Params = dict[str, str] | Callable[[], dict[str, str]]
+
+
 class _Retry(Exception):
     """An attempt failed in a way worth trying again."""
 
@@ -127,18 +132,33 @@ class RAClient:
     # -- endpoints -----------------------------------------------------------------------------
 
     async def get_user_progress(
-        self, user: str, game_ids: Iterable[int], *, priority: Priority = Priority.INTERACTIVE
+        self, user: str, game_ids: GameIds, *, priority: Priority = Priority.INTERACTIVE
     ) -> dict[int, GameProgress]:
         """Progress of `user` on every game in one call, keyed by game id, in RA's order.
 
-        An empty dict means RA answered `[]`: an unknown user (or no valid ids).
+        `game_ids` may be a function: it is called once, when the limiter gives the request its
+        turn, so a batch waiting in the queue can still take more games. An empty dict means RA
+        answered `[]`: an unknown user (or no valid ids).
         """
-        ids = list(dict.fromkeys(int(i) for i in game_ids if int(i) > 0))
-        if not ids:
-            return {}
-        data = await self._call(
-            "API_GetUserProgress", {"u": user, "i": ",".join(map(str, ids))}, priority
-        )
+        if callable(game_ids):
+            source = game_ids
+        else:
+            fixed = list(dict.fromkeys(int(i) for i in game_ids if int(i) > 0))
+            if not fixed:
+                return {}
+
+            def source() -> Iterable[int]:
+                return fixed
+
+        chosen: list[dict[str, str]] = []
+
+        def params() -> dict[str, str]:
+            if not chosen:  # retries send the same batch
+                ids = list(dict.fromkeys(int(i) for i in source() if int(i) > 0))
+                chosen.append({"u": user, "i": ",".join(map(str, ids))})
+            return chosen[0]
+
+        data = await self._call("API_GetUserProgress", params, priority)
         if isinstance(data, list):
             if data:
                 raise RABadResponse("API_GetUserProgress answered a non-empty list")
@@ -201,7 +221,7 @@ class RAClient:
     async def _call(
         self,
         endpoint: str,
-        params: dict[str, str],
+        params: Params,
         priority: Priority,
         *,
         not_found_user: str | None = None,
@@ -228,14 +248,11 @@ class RAClient:
     async def _attempt(
         self,
         endpoint: str,
-        params: dict[str, str],
+        params: Params,
         priority: Priority,
         not_found_user: str | None,
         deadline: float,
     ) -> Any:
-        query = {"y": self._key, **params}
-        if self._username:
-            query["z"] = self._username
         url = f"{self._base_url}/{endpoint}.php"
         # Waiting for a turn counts against the budget too, so the caller always gets an answer.
         try:
@@ -246,6 +263,10 @@ class RAClient:
                 f"{endpoint}: no turn to ask RA within the time allowed",
                 retry_after=self._limiter.next_start_in() or None,
             ) from None
+        shown = params() if callable(params) else params
+        query = {"y": self._key, **shown}
+        if self._username:
+            query["z"] = self._username
         failure: RAUnavailable | None = None
         started = time.monotonic()
         status = 0
@@ -276,7 +297,7 @@ class RAClient:
         log.debug(
             "%s %s -> %s in %.0f ms",
             endpoint,
-            params,  # never `query`: that one holds the key
+            shown,  # never `query`: that one holds the key
             failure or status,
             (time.monotonic() - started) * 1000,
         )

@@ -13,6 +13,7 @@ import heapq
 import itertools
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from enum import IntEnum
 
 
@@ -21,6 +22,18 @@ class Priority(IntEnum):
 
     INTERACTIVE = 0
     SCHEDULED = 1
+
+
+_SEQ = itertools.count()
+# The ticket of the command a request belongs to: among requests of one priority, those of an
+# earlier command go first, so a burst completes commands one by one instead of starting all of
+# them and finishing none within their time budget.
+command_order: ContextVar[int | None] = ContextVar("ra_command_order", default=None)
+
+
+def new_ticket() -> int:
+    """A place in the queue for a new command (set it in `command_order`)."""
+    return next(_SEQ)
 
 
 class UpstreamLimiter:
@@ -38,8 +51,7 @@ class UpstreamLimiter:
         self._clock = clock
         self._next_start = 0.0
         self._in_flight = 0
-        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
-        self._counter = itertools.count()
+        self._waiters: list[tuple[int, int, int, asyncio.Future[None]]] = []
         self._timer: asyncio.TimerHandle | None = None
 
     def _now(self) -> float:
@@ -64,7 +76,11 @@ class UpstreamLimiter:
 
     async def acquire(self, priority: Priority = Priority.INTERACTIVE) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiters, (int(priority), next(self._counter), future))
+        seq = next(_SEQ)
+        order = command_order.get()
+        heapq.heappush(
+            self._waiters, (int(priority), order if order is not None else seq, seq, future)
+        )
         self._pump()
         try:
             await future

@@ -84,6 +84,7 @@ class RAService:
         self._profile_flights: SingleFlight[str, UserProfile] = SingleFlight()
         self._progress_ttl = progress_ttl
         self._hot_games: OrderedDict[int, None] = OrderedDict()
+        self._open: dict[str, tuple[list[int], asyncio.Task[dict[int, FetchedProgress]]]] = {}
         self._game_ttl = game_ttl
 
     async def wait_idle(self) -> None:
@@ -146,33 +147,56 @@ class RAService:
                 waiting[game_id] = task
             else:
                 to_fetch.append(game_id)
+        self._note_hot(game_ids)
         if to_fetch:
-            batch = to_fetch + self._riders(key, exclude=set(game_ids))
+            open_batch = self._open.get(key)
+            if open_batch is not None and len(open_batch[0]) + len(to_fetch) <= MAX_BATCH:
+                # A call for this user is still waiting for its turn: ride in it.
+                ids, task = open_batch
+                ids.extend(to_fetch)
+                for game_id in to_fetch:
+                    self._progress_flights.share((key, game_id), task)
+                    waiting[game_id] = task
+            else:
+                ids = list(to_fetch)
+                holder: list[asyncio.Task[dict[int, FetchedProgress]]] = []
 
-            async def fetch() -> dict[int, FetchedProgress]:
-                answer = await self.client.get_user_progress(user, batch, priority=priority)
-                if not answer:
-                    # RA's `[]`: the account does not exist (every id here is > 0). Remember
-                    # that as the profile's 404 does; popping here would also drop that entry.
-                    self._profiles.set(key, False, NOT_FOUND_TTL)
-                    raise RAUserNotFound(user)
-                now = datetime.now(UTC)
-                fetched = {gid: FetchedProgress(p, now) for gid, p in answer.items()}
-                for gid, item in fetched.items():
-                    self._progress.set((key, gid), item)
-                return fetched
+                def close() -> list[int]:
+                    """The limiter gave the turn: the batch closes, hot games ride along."""
+                    if (entry := self._open.get(key)) is not None and entry[0] is ids:
+                        del self._open[key]
+                    riders = self._riders(key, exclude=set(ids))
+                    for game_id in riders:
+                        self._progress_flights.share((key, game_id), holder[0])
+                    return ids + riders
 
-            task = self._progress_flights.start((key, batch[0]), fetch)
-            for game_id in batch[1:]:
-                self._progress_flights.share((key, game_id), task)
-            for game_id in batch:
-                waiting[game_id] = task
+                async def fetch() -> dict[int, FetchedProgress]:
+                    try:
+                        answer = await self.client.get_user_progress(user, close, priority=priority)
+                    finally:
+                        if (entry := self._open.get(key)) is not None and entry[0] is ids:
+                            del self._open[key]
+                    if not answer:
+                        self._profiles.set(key, False, NOT_FOUND_TTL)
+                        raise RAUserNotFound(user)
+                    now = datetime.now(UTC)
+                    fetched = {gid: FetchedProgress(p, now) for gid, p in answer.items()}
+                    for gid, item in fetched.items():
+                        self._progress.set((key, gid), item)
+                    return fetched
+
+                task = self._progress_flights.start((key, ids[0]), fetch)
+                holder.append(task)
+                self._open[key] = (ids, task)
+                for game_id in ids[1:]:
+                    self._progress_flights.share((key, game_id), task)
+                for game_id in ids:
+                    waiting[game_id] = task
         for task in set(waiting.values()):
             result = await asyncio.shield(task)
             for game_id, t in waiting.items():
                 if t is task and game_id in result:
                     found[game_id] = result[game_id]
-        self._note_hot(game_ids)
         # RA answers every id > 0; an id it left out is treated as unknown.
         now = datetime.now(UTC)
         for game_id in game_ids:

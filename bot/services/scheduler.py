@@ -28,7 +28,7 @@ from bot.errors import UserFacingError
 from bot.formatting.leaderboard import board_title, scheduled_board_embed
 from bot.formatting.progress import Links
 from bot.ra.errors import RAError
-from bot.ra.limiter import Priority
+from bot.ra.limiter import Priority, command_order, new_ticket
 from bot.services.game_sets import GameSets
 from bot.services.leaderboard import (
     Board,
@@ -156,6 +156,7 @@ class Scheduler:
         return results
 
     async def run_one(self, schedule: Schedule, now: datetime) -> RunResult:
+        command_order.set(new_ticket())  # one board's requests go out together
         cadence = schedule.cadence
         period = schedule.next_run
         if now >= next_slot(cadence, schedule.hour, schedule.minute, period):

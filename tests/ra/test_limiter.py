@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from bot.ra.client import RAClient
-from bot.ra.limiter import Priority, UpstreamLimiter
+from bot.ra.limiter import Priority, UpstreamLimiter, command_order, new_ticket
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeRA
 
 FAST = 1_000_000.0  # starts 1 µs apart: spacing never matters
@@ -214,3 +214,29 @@ async def test_client_calls_respect_max_in_flight(
     assert len(fake_ra.calls()) == 10
     assert fake_ra.max_concurrent == 2
     assert (limiter.in_flight, limiter.waiting) == (0, 0)
+
+
+async def test_requests_of_an_earlier_command_go_first() -> None:
+    """A burst completes commands one by one instead of starting all and finishing none."""
+    limiter = UpstreamLimiter(1000.0, 1)
+    await limiter.acquire()
+    order: list[str] = []
+
+    async def request(name: str) -> None:
+        await limiter.acquire()
+        order.append(name)
+        limiter.release()
+
+    async def command(name: str, requests: int) -> None:
+        command_order.set(new_ticket())
+        await asyncio.gather(*(request(f"{name}{i}") for i in range(requests)))
+
+    first = asyncio.ensure_future(command("a", 1))
+    second = asyncio.ensure_future(command("b", 2))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    late = asyncio.ensure_future(request("a-late"))  # no ticket: arrives last, goes last
+    await asyncio.sleep(0)
+    limiter.release()
+    await asyncio.gather(first, second, late)
+    assert order == ["a0", "b0", "b1", "a-late"]

@@ -60,7 +60,7 @@ def make_service(
         client = RAClient(
             session,
             api_key=kw.pop("api_key", FAKE_RA_KEY),
-            limiter=UpstreamLimiter(1000.0, 8),
+            limiter=kw.pop("limiter", None) or UpstreamLimiter(1000.0, 8),
             base_url=fake_ra.base_url,
             timeout=2.0,
             retry_budget=kw.pop("retry_budget", 1.0),
@@ -140,7 +140,7 @@ async def test_overlapping_lists_fetch_only_the_missing_ids(
     assert [g.game_id for g in report.games] == [14402, 228, 1, 5]
 
 
-async def test_concurrent_overlapping_lists_coalesce_per_game(
+async def test_concurrent_lists_of_one_user_share_the_call_that_has_not_gone_out(
     fake_ra: FakeRA, service: RAService
 ) -> None:
     fake_ra.response_delay = 0.05
@@ -148,7 +148,8 @@ async def test_concurrent_overlapping_lists_coalesce_per_game(
         service.progress("MaxMilyin", [1, 14402]),
         service.progress("MaxMilyin", [14402, 228]),
     )
-    assert [r.params["i"] for r in fake_ra.calls(PROGRESS)] == ["1,14402", "228"]
+    # The first call was still waiting for its turn when 228 was asked for: it took it along.
+    assert [r.params["i"] for r in fake_ra.calls(PROGRESS)] == ["1,14402,228"]
     assert a[14402] == b[14402]
     assert b[228].progress.possible == 96
 
@@ -336,4 +337,37 @@ async def test_riders_are_bounded(fake_ra: FakeRA, service: RAService) -> None:
     await service.progress("MaxMilyin", list(range(1, 41)))
     await service.progress("Scott", [228])
     (call,) = [c for c in fake_ra.calls("API_GetUserProgress") if c.params["u"] == "Scott"]
-    assert len(call.params["i"].split(",")) == 1 + HOT_GAMES
+    ids = call.params["i"].split(",")
+    assert ids[0] == "228" and len(ids) == HOT_GAMES  # 228 is among the hot games itself
+
+
+async def test_a_call_waiting_for_its_turn_takes_games_asked_meanwhile(
+    fake_ra: FakeRA, make_service: MakeService
+) -> None:
+    limiter = UpstreamLimiter(1000.0, 1)
+    service = make_service(limiter=limiter)
+    await limiter.acquire()  # RA's only slot is busy: calls queue
+    first = asyncio.ensure_future(service.progress("MaxMilyin", [1]))
+    await asyncio.sleep(0)
+    second = asyncio.ensure_future(service.progress("MaxMilyin", [14402, 228]))
+    await asyncio.sleep(0)
+    limiter.release()
+    a, b = await asyncio.gather(first, second)
+    assert [r.params["i"] for r in fake_ra.calls(PROGRESS)] == ["1,14402,228"]
+    assert a[1].progress.mastered and b[228].progress.possible == 96
+
+
+async def test_games_asked_for_are_hot_before_their_answer_comes(
+    fake_ra: FakeRA, make_service: MakeService
+) -> None:
+    limiter = UpstreamLimiter(1000.0, 1)
+    service = make_service(limiter=limiter)
+    await limiter.acquire()
+    max_call = asyncio.ensure_future(service.progress("MaxMilyin", [1]))
+    await asyncio.sleep(0)
+    scott_call = asyncio.ensure_future(service.progress("Scott", [228]))
+    await asyncio.sleep(0)
+    limiter.release()
+    await asyncio.gather(max_call, scott_call)
+    calls = {r.params["u"]: r.params["i"] for r in fake_ra.calls(PROGRESS)}
+    assert calls == {"MaxMilyin": "1,228", "Scott": "228,1"}
