@@ -13,6 +13,7 @@ import fcntl
 import functools
 import logging
 import os
+import re
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,10 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import delete, event, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, event, inspect, select, text, update
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -131,7 +129,32 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def head_revision() -> str:
+    """The newest migration's id, read from the scripts' text: no need to import Alembic."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS / "versions").glob("*.py"):
+        source = script.read_text(encoding="utf-8")
+        revision = re.search(r'^revision = "(\w+)"', source, re.MULTILINE)
+        parent = re.search(r'^down_revision = "(\w+)"', source, re.MULTILINE)
+        if revision:
+            revisions.add(revision.group(1))
+        if parent:
+            parents.add(parent.group(1))
+    (head,) = revisions - parents
+    return head
+
+
 def _upgrade(connection: Connection) -> None:
+    """Migrate to the head revision. Alembic (and its memory) is loaded only when there is
+    something to do: a restart against an up-to-date database never imports it."""
+    if inspect(connection).has_table("alembic_version"):
+        current = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        if current == head_revision():
+            return
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -230,8 +253,14 @@ class Store:
             raise
 
     def _insert(self, table: Any) -> Any:
-        dialect = postgresql if self.dialect == "postgresql" else sqlite
-        return dialect.insert(table)
+        """INSERT with the dialect's ON CONFLICT (imported on use: each costs memory)."""
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            return postgresql.insert(table)
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(table)
 
     # -- links -------------------------------------------------------------------------------------
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -15,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from bot.store import Store
 from bot.store.schema import metadata
-from bot.store.store import MIGRATIONS
+from bot.store.store import MIGRATIONS, head_revision
 
 
 def alembic_config(connection: Connection) -> Config:
@@ -107,3 +111,31 @@ async def test_alembic_version_is_at_head_after_open(database_url: str) -> None:
             assert await run(store, current_revision) == head()
         finally:
             await store.close()
+
+
+def test_the_head_read_from_the_scripts_is_alembics_head() -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_a_restart_on_an_up_to_date_database_does_not_load_alembic(tmp_path: Path) -> None:
+    """Alembic costs ~9 MiB resident: a restart that has nothing to migrate never imports it."""
+    url = f"sqlite:///{tmp_path}/bot.sqlite3"
+    script = (
+        "import asyncio, sys\n"
+        "from bot.store import Store\n"
+        "async def main():\n"
+        f"    store = await Store.open({url!r})\n"
+        "    await store.close()\n"
+        "asyncio.run(main())\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    runs = [
+        subprocess.run(  # noqa: S603
+            [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+        ).stdout.strip()
+        for _ in range(2)
+    ]
+    assert runs == ["True", "False"]
