@@ -17,6 +17,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 import aiohttp
@@ -84,6 +85,11 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 
 
 GameIds = Iterable[int] | Callable[[], Iterable[int]]
+
+# Seconds a request may wait for its turn when the work expects to queue (a leaderboard's
+# fan-out: hundreds of calls at the limiter's rate); None: the retry budget covers the wait too,
+# so a single command is answered within it.
+queue_patience: ContextVar[float | None] = ContextVar("ra_queue_patience", default=None)
 # Query parameters, or a function giving them when the request gets its turn.
 Params = dict[str, str] | Callable[[], dict[str, str]]
 
@@ -226,7 +232,7 @@ class RAClient:
         *,
         not_found_user: str | None = None,
     ) -> Any:
-        deadline = time.monotonic() + self._retry_budget
+        deadline = [time.monotonic() + self._retry_budget]
         attempt = 0
         while True:
             try:
@@ -238,7 +244,7 @@ class RAClient:
             if wait is None:
                 wait = self._rng.uniform(0, self._backoff_base * 2**attempt)
             attempt += 1
-            remaining = deadline - time.monotonic()
+            remaining = deadline[0] - time.monotonic()
             if wait > remaining:
                 log.warning("giving up after %d attempts: %s", attempt, error)
                 raise error
@@ -251,12 +257,14 @@ class RAClient:
         params: Params,
         priority: Priority,
         not_found_user: str | None,
-        deadline: float,
+        deadline: list[float],
     ) -> Any:
         url = f"{self._base_url}/{endpoint}.php"
         # Waiting for a turn counts against the budget too, so the caller always gets an answer.
+        patience = queue_patience.get()
         try:
-            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+            wait = patience if patience is not None else deadline[0] - time.monotonic()
+            async with asyncio.timeout(max(0.0, wait)):
                 await self._limiter.acquire(priority)
         except TimeoutError:
             raise RARateLimited(
@@ -267,13 +275,16 @@ class RAClient:
         query = {"y": self._key, **shown}
         if self._username:
             query["z"] = self._username
+        if patience is not None:
+            # Work that expected to queue: its retry budget starts with its turn.
+            deadline[0] = max(deadline[0], time.monotonic() + self._retry_budget)
         failure: RAUnavailable | None = None
         started = time.monotonic()
         status = 0
         try:
             # A late attempt gets only what is left of the budget (but at least a second).
             timeout = aiohttp.ClientTimeout(
-                total=min(self._timeout.total or 0, max(1.0, deadline - time.monotonic())),
+                total=min(self._timeout.total or 0, max(1.0, deadline[0] - time.monotonic())),
                 connect=self._timeout.connect,
             )
             try:

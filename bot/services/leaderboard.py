@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.ra.client import queue_patience
 from bot.ra.errors import RAUserNotFound
 from bot.ra.limiter import Priority
 from bot.ra.models import GameInfo, GameProgress
@@ -24,6 +25,7 @@ from bot.store import Link
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int], Awaitable[None]]
+FANOUT_PATIENCE = 600.0
 
 
 @dataclass(frozen=True)
@@ -143,13 +145,19 @@ class Leaderboards:
             if on_progress is not None:
                 await on_progress(done, len(members))
 
-        games_task = asyncio.ensure_future(self.ra.games(game_ids, priority))
+        # Hundreds of members queue at the limiter's rate: let them wait for their turn (the
+        # caller sees a progress note), within the 15 minutes an interaction lasts.
+        patient = queue_patience.set(FANOUT_PATIENCE)
         try:
-            await asyncio.gather(*(fetch(member) for member in members))
-            games = await games_task
+            games_task = asyncio.ensure_future(self.ra.games(game_ids, priority))
+            try:
+                await asyncio.gather(*(fetch(member) for member in members))
+                games = await games_task
+            finally:
+                if not games_task.done():
+                    games_task.cancel()
         finally:
-            if not games_task.done():
-                games_task.cancel()
+            queue_patience.reset(patient)
         standings.sort(key=rank_key)
         missing.sort(key=lambda m: m.display_name.casefold())
         return Board(
