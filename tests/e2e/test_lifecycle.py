@@ -13,20 +13,57 @@ def by_name(commands: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {c["name"]: c for c in commands}
 
 
+def shape(command: dict[str, Any]) -> Any:
+    """A command as (name, [(option, type, required) or (subcommand, [...])])."""
+    options = []
+    for option in command.get("options", []):
+        if option["type"] in (1, 2):  # subcommand (group)
+            options.append((option["name"], shape(option)[1]))
+        else:
+            options.append((option["name"], option["type"], option.get("required", False)))
+    return command["name"], options
+
+
+# The contract's commands and options (product.md), as Discord receives them.
+STRING, INTEGER, BOOLEAN, USER, CHANNEL = 3, 4, 5, 6, 7
+CONTRACT = {
+    "progress": [("games", STRING, True), ("user", STRING, False), ("member", USER, False)],
+    "link": [("username", STRING, True)],
+    "unlink": [],
+    "compare": [("games", STRING, True), ("members", STRING, True)],
+    "leaderboard": [
+        ("show", [("games", STRING, True)]),
+        ("schedule", [
+            ("channel", CHANNEL, True), ("games", STRING, True), ("every", STRING, True),
+            ("time", STRING, False), ("edit_in_place", BOOLEAN, False),
+        ]),
+        ("schedules", []),
+        ("unschedule", [("id", INTEGER, True)]),
+    ],
+    "gameset": [
+        ("create", [("name", STRING, True), ("games", STRING, True)]),
+        ("add", [("name", STRING, True), ("games", STRING, True)]),
+        ("remove", [("name", STRING, True), ("games", STRING, True)]),
+        ("delete", [("name", STRING, True)]),
+        ("list", []),
+    ],
+    "settings": [("ratelimit", [("per_minute", INTEGER, True)])],
+    "status": [],
+}
+
+
 async def test_start_up_syncs_the_contracts_commands(
     spawn_bot: Any, fake_discord: FakeDiscord
 ) -> None:
     bot: BotProcess = await spawn_bot()
     await fake_discord.wait_for_request(lambda r: r.method == "PUT" and "commands" in r.path)
     commands = by_name(fake_discord.synced_global or [])
-    assert {"progress", "status"} <= set(commands)
-    progress = commands["progress"]["options"]
-    assert [(o["name"], o["type"], o.get("required", False)) for o in progress] == [
-        ("games", 3, True),
-        ("user", 3, False),
-        ("member", 6, False),
-    ]
-    assert commands["status"].get("options", []) == []
+    assert {name: shape(c)[1] for name, c in commands.items()} == CONTRACT
+    every = {o["name"]: o for o in commands["leaderboard"]["options"]}["schedule"]["options"][2]
+    assert [c["value"] for c in every["choices"]] == ["hourly", "daily", "weekly"]
+    # Guild-only commands are not offered in direct messages.
+    for name in ("compare", "leaderboard", "gameset", "settings"):
+        assert commands[name].get("contexts") == [0] or commands[name].get("dm_permission") is False
     assert await bot.terminate() == 0
 
 
