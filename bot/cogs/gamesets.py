@@ -7,7 +7,7 @@ the bot has cached, else by id.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import discord
@@ -24,7 +24,12 @@ from bot.formatting.gamesets import (
 )
 from bot.options import parse_games_now
 from bot.replies import defer, reply
-from bot.services.game_sets import ResolvedGames, parse_lookup_name, parse_set_name
+from bot.services.game_sets import (
+    ResolvedGames,
+    SetChange,
+    parse_lookup_name,
+    parse_set_name,
+)
 
 if TYPE_CHECKING:
     from bot.bot import RABot
@@ -101,14 +106,7 @@ class GameSetCommands(commands.Cog):
         name: app_commands.Range[str, 1, NAME_MAX_LENGTH],
         games: app_commands.Range[str, 1, GAMES_MAX_LENGTH],
     ) -> None:
-        guild_id = _guild_id(interaction)
-        set_name = parse_lookup_name(name)
-        parsed = parse_games_now(self.bot, interaction, games)
-        await defer(interaction, ephemeral=True)
-        game_ids = await self._games(interaction, parsed, games)
-        change = await self.bot.game_sets.add(guild_id, set_name, game_ids)
-        titles = self._titles([*change.changed, *change.unchanged])
-        await reply(interaction, added_message(change, titles), ephemeral=True)
+        await self._change(interaction, name, games, self.bot.game_sets.add, added_message)
 
     @gameset.command(name="remove", description="Remove games from a game set (Manage Server)")
     @app_commands.describe(name=SET_HELP, games=GAMES_HELP)
@@ -120,14 +118,25 @@ class GameSetCommands(commands.Cog):
         name: app_commands.Range[str, 1, NAME_MAX_LENGTH],
         games: app_commands.Range[str, 1, GAMES_MAX_LENGTH],
     ) -> None:
+        await self._change(interaction, name, games, self.bot.game_sets.remove, removed_message)
+
+    async def _change(
+        self,
+        interaction: discord.Interaction[RABot],
+        name: str,
+        games: str,
+        change_set: Callable[[int, str, Sequence[int]], Awaitable[SetChange]],
+        message: Callable[[SetChange, Mapping[int, str]], str],
+    ) -> None:
+        """/gameset add and remove: parse, defer, change the set, say what changed."""
         guild_id = _guild_id(interaction)
         set_name = parse_lookup_name(name)
         parsed = parse_games_now(self.bot, interaction, games)
         await defer(interaction, ephemeral=True)
         game_ids = await self._games(interaction, parsed, games)
-        change = await self.bot.game_sets.remove(guild_id, set_name, game_ids)
+        change = await change_set(guild_id, set_name, game_ids)
         titles = self._titles([*change.changed, *change.unchanged])
-        await reply(interaction, removed_message(change, titles), ephemeral=True)
+        await reply(interaction, message(change, titles), ephemeral=True)
 
     @gameset.command(name="delete", description="Delete a game set (Manage Server)")
     @app_commands.describe(name=SET_HELP)

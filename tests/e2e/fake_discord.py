@@ -906,20 +906,30 @@ class FakeDiscord:
             data["guild_id"] = str(gid)
         if auto:
             data["resolved"] = auto
+        payload = self._interaction_payload(interaction_type, seed, gid, cid, uid, permissions)
+        payload["data"] = data
+        return await self._dispatch_interaction(payload, " ".join(path), gid)
+
+    def _interaction_payload(
+        self, kind: int, seed: _GuildSeed, gid: int, cid: int, uid: int, permissions: int | str
+    ) -> Json:
         member = self._members.get(uid, (seed, self._member(_user(uid, f"user{uid}"), [])))[1]
-        payload: Json = {
+        return {
             "id": str(self._next_message_id()), "application_id": str(self.application_id),
-            "type": interaction_type, "token": secrets.token_urlsafe(32), "version": 1,
-            "guild_id": str(gid),
-            "channel_id": str(cid),
-            "channel": {**self._channel_payload(self._channels.get(cid, seed)), "id": str(cid),
-                        "permissions": str(permissions)},
+            "type": kind, "token": secrets.token_urlsafe(32), "version": 1,
+            "guild_id": str(gid), "channel_id": str(cid),
+            "channel": {**self._channel_by_id(cid), "permissions": str(permissions)}
+            if cid in self._channels
+            else {**self._channel_payload(seed), "id": str(cid),
+                  "permissions": str(permissions)},
             "member": {**member, "permissions": str(permissions)},
             "app_permissions": BOT_PERMISSIONS, "locale": "en-US", "guild_locale": "en-US",
             "attachment_size_limit": ATTACHMENT_SIZE_LIMIT, "entitlements": [],
-            "authorizing_integration_owners": {"0": str(gid)}, "context": 0, "data": data,
+            "authorizing_integration_owners": {"0": str(gid)}, "context": 0,
         }
-        it = Interaction(self, payload, " ".join(path), self._gw.shard_of(gid))
+
+    async def _dispatch_interaction(self, payload: Json, name: str, gid: int) -> Interaction:
+        it = Interaction(self, payload, name, self._gw.shard_of(gid))
         self._interactions[it.id] = it
         self._by_token[it.token] = it
         await self._gw.dispatch(gid, "INTERACTION_CREATE", payload)
@@ -934,25 +944,10 @@ class FakeDiscord:
         uid = user_id if user_id is not None else seed.owner_id
         permissions = OWNER_PERMISSIONS if uid == seed.owner_id else MEMBER_PERMISSIONS
         cid = int(message.get("channel_id") or seed.channel_id)
-        member = self._members.get(uid, (seed, self._member(_user(uid, f"user{uid}"), [])))[1]
-        payload: Json = {
-            "id": str(self._next_message_id()), "application_id": str(self.application_id),
-            "type": 3, "token": secrets.token_urlsafe(32), "version": 1, "guild_id": str(gid),
-            "channel_id": str(cid),
-            "channel": {**self._channel_payload(self._channels.get(cid, seed)), "id": str(cid),
-                        "permissions": str(permissions)},
-            "member": {**member, "permissions": str(permissions)},
-            "app_permissions": BOT_PERMISSIONS, "locale": "en-US", "guild_locale": "en-US",
-            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT, "entitlements": [],
-            "authorizing_integration_owners": {"0": str(gid)}, "context": 0,
-            "message": {**message, "guild_id": str(gid)},
-            "data": {"custom_id": custom_id, "component_type": 2},
-        }
-        it = Interaction(self, payload, f"button {custom_id}", self._gw.shard_of(gid))
-        self._interactions[it.id] = it
-        self._by_token[it.token] = it
-        await self._gw.dispatch(gid, "INTERACTION_CREATE", payload)
-        return it
+        payload = self._interaction_payload(3, seed, gid, cid, uid, permissions)
+        payload["message"] = {**message, "guild_id": str(gid)}
+        payload["data"] = {"custom_id": custom_id, "component_type": 2}
+        return await self._dispatch_interaction(payload, f"button {custom_id}", gid)
 
     def _options(self, seed: _GuildSeed, options: list[Json]) -> tuple[list[Json], Json]:
         resolved: Json = {}
