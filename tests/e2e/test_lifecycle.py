@@ -93,3 +93,17 @@ async def test_a_dev_guild_gets_the_commands_at_once(
     assert "progress" in by_name(fake_discord.synced_guild[guild])
     assert not fake_discord.synced_global
     assert await bot.terminate() == 0
+
+
+async def test_a_database_it_cannot_use_stops_start_up_with_one_line(
+    spawn_bot: Any, tmp_path: Any
+) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the database's directory should be")
+    bot: BotProcess = await spawn_bot(
+        wait_ready=False, DATABASE_URL=f"sqlite:///{blocker}/bot.sqlite3"
+    )
+    assert await bot.process.wait() == 2
+    lines = [line for line in bot.log.splitlines() if line.startswith("DATABASE_URL")]
+    assert lines == [f"DATABASE_URL: cannot create the directory {blocker} (File exists)"]
+    assert "Traceback" not in bot.log
