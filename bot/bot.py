@@ -124,7 +124,7 @@ class RABot(commands.AutoShardedBot):
         )
         self.store = await Store.open(s.database_url)
         for guild_id, per_minute in (await self.store.guild_rates()).items():
-            self.guild_limits.set_limit(("guild", guild_id), per_minute)
+            self.guild_limits.set_guild_limit(guild_id, per_minute)
         self.members = Members(self.store)
         self.game_sets = GameSets(self.store, s.max_games_per_command)
         self.leaderboards = Leaderboards(self.ra)

@@ -68,7 +68,7 @@ class SettingsCommands(commands.Cog):
         await defer(interaction, ephemeral=True)
         # Stored first: a rate that is in force but not stored would be lost at the next start.
         await self.bot.store.set_guild_rate(guild_id, value)
-        in_force = limits.set_limit(("guild", guild_id), value)
+        in_force = limits.set_guild_limit(guild_id, value)
         await reply(
             interaction,
             ratelimit_message(per_minute, in_force, ceiling, limits.default_per_minute),

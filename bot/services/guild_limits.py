@@ -67,6 +67,10 @@ class GuildRateLimits:
         """Charge a command to its guild's bucket (to the user's own in direct messages)."""
         self.take(("guild", guild_id) if guild_id is not None else ("user", user_id))
 
+    def set_guild_limit(self, guild_id: int, per_minute: int | None) -> int:
+        """A guild's own rate (None: the default); returns the rate in force."""
+        return self.set_limit(("guild", guild_id), per_minute)
+
     def take(self, key: Hashable) -> None:
         """Take one token or raise GuildRateLimited saying when the next one comes."""
         now = self._clock()
