@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 
 from bot.services.schedule_times import Cadence
 from bot.store.schema import schedule_posts, schedule_snapshots, schedules
-from bot.store.store import Store, _utc
+from bot.store.store import Store, as_utc
 
 SENDING = "sending"
 POSTED = "posted"
@@ -52,12 +52,12 @@ def _schedule(row: Any) -> Schedule:
         minute=row.minute,
         edit_in_place=bool(row.edit_in_place),
         message_id=row.message_id,
-        next_run=_utc(row.next_run),
-        run_at=_utc(row.run_at),
+        next_run=as_utc(row.next_run),
+        run_at=as_utc(row.run_at),
         paused_reason=row.paused_reason,
         last_result=row.last_result,
         created_by=row.created_by,
-        created_at=_utc(row.created_at),
+        created_at=as_utc(row.created_at),
     )
 
 
@@ -95,7 +95,7 @@ class ScheduleStore:
             "created_by": created_by,
             "created_at": datetime.now(UTC),
         }
-        async with self.store._begin() as conn:
+        async with self.store.transaction() as conn:
             result = await conn.execute(
                 schedules.insert().values(**values).returning(schedules.c.id)
             )
@@ -105,21 +105,21 @@ class ScheduleStore:
         return created
 
     async def get(self, schedule_id: int) -> Schedule | None:
-        async with self.store._begin() as conn:
+        async with self.store.transaction() as conn:
             row = (
                 await conn.execute(select(schedules).where(schedules.c.id == schedule_id))
             ).first()
         return _schedule(row) if row is not None else None
 
     async def for_guild(self, guild_id: int) -> list[Schedule]:
-        async with self.store._begin() as conn:
+        async with self.store.transaction() as conn:
             rows = await conn.execute(
                 select(schedules).where(schedules.c.guild_id == guild_id).order_by(schedules.c.id)
             )
             return [_schedule(row) for row in rows]
 
     async def count_for_guild(self, guild_id: int) -> int:
-        async with self.store._begin() as conn:
+        async with self.store.transaction() as conn:
             return int(
                 (
                     await conn.execute(select(func.count()).where(schedules.c.guild_id == guild_id))
@@ -128,7 +128,7 @@ class ScheduleStore:
 
     async def delete(self, guild_id: int, schedule_id: int) -> bool:
         """Remove one of this guild's schedules (another guild's id removes nothing)."""
-        async with self.store._begin() as conn:
+        async with self.store.transaction() as conn:
             result = await conn.execute(
                 delete(schedules).where(
                     schedules.c.id == schedule_id, schedules.c.guild_id == guild_id
@@ -138,7 +138,7 @@ class ScheduleStore:
 
     async def due(self, now: datetime, limit: int = 50) -> list[Schedule]:
         """Active schedules whose run time has come, earliest first."""
-        async with self.store._begin() as conn:
+        async with self.store.transaction() as conn:
             rows = await conn.execute(
                 select(schedules)
                 .where(schedules.c.paused_reason.is_(None), schedules.c.run_at <= now)
@@ -149,13 +149,13 @@ class ScheduleStore:
 
     async def next_run_at(self) -> datetime | None:
         """When the earliest active schedule is to run."""
-        async with self.store._begin() as conn:
+        async with self.store.transaction() as conn:
             value = (
                 await conn.execute(
                     select(func.min(schedules.c.run_at)).where(schedules.c.paused_reason.is_(None))
                 )
             ).scalar_one()
-        return _utc(value) if value is not None else None
+        return as_utc(value) if value is not None else None
 
     # -- one period's post ------------------------------------------------------------------------
 
@@ -164,7 +164,7 @@ class ScheduleStore:
     ) -> str | None:
         """Claim the period's post. Returns "new", "takeover" (a stale claim of a process that
         died mid-send: the post may exist already), or None (posted, or being posted)."""
-        stmt = self.store._insert(schedule_posts).values(
+        stmt = self.store.insert(schedule_posts).values(
             schedule_id=schedule_id,
             period=period,
             status=SENDING,
@@ -172,7 +172,7 @@ class ScheduleStore:
             claimed_at=now,
             message_id=None,
         )
-        async with self.store._begin() as conn:
+        async with self.store.transaction() as conn:
             result = await conn.execute(stmt.on_conflict_do_nothing())
             if result.rowcount:
                 return "new"
@@ -189,7 +189,7 @@ class ScheduleStore:
             return "takeover" if taken.rowcount else None
 
     async def post_status(self, schedule_id: int, period: datetime) -> str | None:
-        async with self.store._begin() as conn:
+        async with self.store.transaction() as conn:
             return (
                 await conn.execute(
                     select(schedule_posts.c.status).where(
@@ -201,7 +201,7 @@ class ScheduleStore:
 
     async def release(self, schedule_id: int, period: datetime, owner: str) -> None:
         """Give a claim back (nothing was sent): the period may be tried again."""
-        async with self.store._begin() as conn:
+        async with self.store.transaction() as conn:
             await conn.execute(
                 delete(schedule_posts).where(
                     schedule_posts.c.schedule_id == schedule_id,
@@ -224,7 +224,7 @@ class ScheduleStore:
     ) -> None:
         """Record the post, move the schedule to its next period and keep the snapshot, in one
         transaction."""
-        async with self.store._begin() as conn:
+        async with self.store.transaction() as conn:
             await conn.execute(
                 update(schedule_posts)
                 .where(
@@ -245,7 +245,7 @@ class ScheduleStore:
             )
             if snapshot is not None:
                 row = {"period": period, "data": json.dumps(snapshot, separators=(",", ":"))}
-                stmt = self.store._insert(schedule_snapshots).values(schedule_id=schedule.id, **row)
+                stmt = self.store.insert(schedule_snapshots).values(schedule_id=schedule.id, **row)
                 await conn.execute(
                     stmt.on_conflict_do_update(index_elements=["schedule_id"], set_=row)
                 )
@@ -263,13 +263,13 @@ class ScheduleStore:
             values["next_run"] = next_run
         if result is not None:
             values["last_result"] = result
-        async with self.store._begin() as conn:
+        async with self.store.transaction() as conn:
             await conn.execute(
                 update(schedules).where(schedules.c.id == schedule_id).values(**values)
             )
 
     async def pause(self, schedule_id: int, reason: str) -> None:
-        async with self.store._begin() as conn:
+        async with self.store.transaction() as conn:
             await conn.execute(
                 update(schedules)
                 .where(schedules.c.id == schedule_id)
@@ -277,15 +277,15 @@ class ScheduleStore:
             )
 
     async def snapshot(self, schedule_id: int) -> tuple[datetime, dict[str, Any]] | None:
-        async with self.store._begin() as conn:
+        async with self.store.transaction() as conn:
             row = (
                 await conn.execute(
                     select(schedule_snapshots).where(
-                        and_(schedule_snapshots.c.schedule_id == schedule_id)
+                        schedule_snapshots.c.schedule_id == schedule_id
                     )
                 )
             ).first()
         if row is None:
             return None
         data: dict[str, Any] = json.loads(row.data)
-        return _utc(row.period), data
+        return as_utc(row.period), data

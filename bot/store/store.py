@@ -69,7 +69,7 @@ class GameSet:
     updated_at: datetime
 
 
-def _utc(value: datetime) -> datetime:
+def as_utc(value: datetime) -> datetime:
     """SQLite hands back naive datetimes: they were written in UTC."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
@@ -230,7 +230,7 @@ class Store:
         await self.engine.dispose()
 
     @asynccontextmanager
-    async def _begin(self, *, write_lock: bool = False) -> AsyncIterator[AsyncConnection]:
+    async def transaction(self, *, write_lock: bool = False) -> AsyncIterator[AsyncConnection]:
         """A transaction; a locked, read-only or unreachable database becomes StoreUnavailable.
 
         `write_lock`: the transaction reads rows and then writes them (take the lock first).
@@ -252,7 +252,7 @@ class Store:
                 ) from None
             raise
 
-    def _insert(self, table: Any) -> Any:
+    def insert(self, table: Any) -> Any:
         """INSERT with the dialect's ON CONFLICT (imported on use: each costs memory)."""
         if self.dialect == "postgresql":
             from sqlalchemy.dialects import postgresql
@@ -268,9 +268,9 @@ class Store:
         """Link (or re-link) a Discord user to an RA account."""
         now = datetime.now(UTC)
         values = {"ra_ulid": ra_ulid, "ra_name": ra_name, "linked_at": now}
-        stmt = self._insert(links).values(discord_user_id=discord_user_id, **values)
+        stmt = self.insert(links).values(discord_user_id=discord_user_id, **values)
         stmt = stmt.on_conflict_do_update(index_elements=["discord_user_id"], set_=values)
-        async with self._begin() as conn:
+        async with self.transaction() as conn:
             await conn.execute(stmt)
         return Link(discord_user_id, ra_ulid, ra_name, now)
 
@@ -281,17 +281,17 @@ class Store:
         ids = list(dict.fromkeys(discord_user_ids))
         if not ids:
             return {}
-        async with self._begin() as conn:
+        async with self.transaction() as conn:
             rows = await conn.execute(select(links).where(links.c.discord_user_id.in_(ids)))
             return {
                 row.discord_user_id: Link(
-                    row.discord_user_id, row.ra_ulid, row.ra_name, _utc(row.linked_at)
+                    row.discord_user_id, row.ra_ulid, row.ra_name, as_utc(row.linked_at)
                 )
                 for row in rows
             }
 
     async def delete_link(self, discord_user_id: int) -> bool:
-        async with self._begin() as conn:
+        async with self.transaction() as conn:
             result = await conn.execute(
                 delete(links).where(links.c.discord_user_id == discord_user_id)
             )
@@ -299,7 +299,7 @@ class Store:
 
     async def rename_link(self, discord_user_id: int, ra_name: str) -> None:
         """RA names can change (the ULID cannot): keep the shown name current."""
-        async with self._begin() as conn:
+        async with self.transaction() as conn:
             await conn.execute(
                 update(links)
                 .where(links.c.discord_user_id == discord_user_id)
@@ -317,11 +317,11 @@ class Store:
         ]
         if not rows:
             return
-        stmt = self._insert(guild_members).values(rows)
+        stmt = self.insert(guild_members).values(rows)
         stmt = stmt.on_conflict_do_update(
             index_elements=["guild_id", "discord_user_id"], set_={"seen_at": stmt.excluded.seen_at}
         )
-        async with self._begin() as conn:
+        async with self.transaction() as conn:
             await conn.execute(stmt)
 
     async def forget_members(self, guild_id: int, discord_user_ids: Iterable[int]) -> None:
@@ -329,7 +329,7 @@ class Store:
         ids = list(discord_user_ids)
         if not ids:
             return
-        async with self._begin() as conn:
+        async with self.transaction() as conn:
             await conn.execute(
                 delete(guild_members).where(
                     guild_members.c.guild_id == guild_id,
@@ -345,12 +345,12 @@ class Store:
             .where(guild_members.c.guild_id == guild_id)
             .order_by(links.c.discord_user_id)
         )
-        async with self._begin() as conn:
+        async with self.transaction() as conn:
             rows = await conn.execute(query)
             return [
                 (
-                    Link(row.discord_user_id, row.ra_ulid, row.ra_name, _utc(row.linked_at)),
-                    _utc(row.seen_at),
+                    Link(row.discord_user_id, row.ra_ulid, row.ra_name, as_utc(row.linked_at)),
+                    as_utc(row.seen_at),
                 )
                 for row in rows
             ]
@@ -358,18 +358,16 @@ class Store:
     # -- guild settings --------------------------------------------------------------------------
 
     async def set_guild_rate(self, guild_id: int, per_minute: int | None) -> None:
-        stmt = self._insert(guild_settings).values(
-            guild_id=guild_id, commands_per_minute=per_minute
-        )
+        stmt = self.insert(guild_settings).values(guild_id=guild_id, commands_per_minute=per_minute)
         stmt = stmt.on_conflict_do_update(
             index_elements=["guild_id"], set_={"commands_per_minute": per_minute}
         )
-        async with self._begin() as conn:
+        async with self.transaction() as conn:
             await conn.execute(stmt)
 
     async def guild_rates(self) -> dict[int, int]:
         """Every guild's own rate (guilds on the default are left out)."""
-        async with self._begin() as conn:
+        async with self.transaction() as conn:
             rows = await conn.execute(
                 select(guild_settings).where(guild_settings.c.commands_per_minute.is_not(None))
             )
@@ -380,7 +378,7 @@ class Store:
     @staticmethod
     def _set(row: Any) -> GameSet:
         return GameSet(
-            row.guild_id, row.name, _ids(row.game_ids), row.created_by, _utc(row.updated_at)
+            row.guild_id, row.name, _ids(row.game_ids), row.created_by, as_utc(row.updated_at)
         )
 
     async def create_set(
@@ -388,7 +386,7 @@ class Store:
     ) -> GameSet:
         now = datetime.now(UTC)
         try:
-            async with self._begin() as conn:
+            async with self.transaction() as conn:
                 await conn.execute(
                     game_sets.insert().values(
                         guild_id=guild_id,
@@ -404,7 +402,7 @@ class Store:
         return GameSet(guild_id, name, list(game_ids), created_by, now)
 
     async def get_set(self, guild_id: int, name: str) -> GameSet | None:
-        async with self._begin() as conn:
+        async with self.transaction() as conn:
             row = (
                 await conn.execute(
                     select(game_sets).where(
@@ -424,7 +422,7 @@ class Store:
         locked on PostgreSQL (SELECT ... FOR UPDATE), the database is on SQLite (BEGIN
         IMMEDIATE), and writes to a set take turns within the process.
         """
-        async with self._set_lock, self._begin(write_lock=True) as conn:
+        async with self._set_lock, self.transaction(write_lock=True) as conn:
             row = (
                 await conn.execute(
                     select(game_sets)
@@ -447,7 +445,7 @@ class Store:
         return GameSet(guild_id, row.name, game_ids, row.created_by, now)
 
     async def delete_set(self, guild_id: int, name: str) -> bool:
-        async with self._begin() as conn:
+        async with self.transaction() as conn:
             result = await conn.execute(
                 delete(game_sets).where(
                     game_sets.c.guild_id == guild_id, game_sets.c.name_key == name.casefold()
@@ -456,7 +454,7 @@ class Store:
         return bool(result.rowcount)
 
     async def list_sets(self, guild_id: int) -> list[GameSet]:
-        async with self._begin() as conn:
+        async with self.transaction() as conn:
             rows = await conn.execute(
                 select(game_sets)
                 .where(game_sets.c.guild_id == guild_id)
