@@ -20,15 +20,18 @@ from bot.config import Settings
 from bot.formatting.progress import Links
 from bot.ra.client import USER_AGENT, RAClient
 from bot.ra.limiter import UpstreamLimiter
+from bot.services.catalogue import Catalogue
 from bot.services.game_sets import GameSets
 from bot.services.guild_limits import GuildRateLimits
 from bot.services.leaderboard import Leaderboards
 from bot.services.members import Members
 from bot.services.publisher import DiscordPublisher
 from bot.services.ra import RAService
+from bot.services.resolver import GameResolver
 from bot.services.scheduler import Scheduler
 from bot.stats import Stats
 from bot.store import Store
+from bot.store.catalogue import CatalogueStore
 from bot.store.schedules import ScheduleStore
 from bot.tree import BotTree
 
@@ -70,6 +73,8 @@ class RABot(commands.AutoShardedBot):
     schedules: ScheduleStore
     scheduler: Scheduler
     game_sets: GameSets
+    catalogue: Catalogue
+    resolver: GameResolver
     guild_limits: GuildRateLimits
     stats: Stats
     links: Links
@@ -112,29 +117,38 @@ class RABot(commands.AutoShardedBot):
             retry_budget=s.ra_retry_budget_seconds,
             stats=self.stats,
         )
+        self.guild_limits = GuildRateLimits(
+            s.guild_commands_per_minute, s.guild_commands_per_minute_max
+        )
+        self.store = await Store.open(s.database_url)
+        owner = f"{socket.gethostname()}:{os.getpid()}"
+        self.catalogue = Catalogue(
+            CatalogueStore(self.store),
+            client,
+            owner=owner,
+            refresh_seconds=s.catalogue_refresh_hours * 3600,
+        )
         self.ra = RAService(
             client,
             stats=self.stats,
             progress_ttl=s.progress_cache_seconds,
             game_ttl=s.game_cache_seconds,
             profile_ttl=s.profile_cache_seconds,
+            catalogue=self.catalogue.info,
         )
-        self.guild_limits = GuildRateLimits(
-            s.guild_commands_per_minute, s.guild_commands_per_minute_max
-        )
-        self.store = await Store.open(s.database_url)
         for guild_id, per_minute in (await self.store.guild_rates()).items():
             self.guild_limits.set_guild_limit(guild_id, per_minute)
         self.members = Members(self.store)
         self.game_sets = GameSets(self.store, s.max_games_per_command)
+        self.resolver = GameResolver(self.catalogue, self.store, s.max_games_per_command)
         self.leaderboards = Leaderboards(self.ra)
         self.schedules = ScheduleStore(self.store)
         self.scheduler = Scheduler(
             self.schedules,
-            self.game_sets,
+            self.resolver,
             self.leaderboards,
             DiscordPublisher(self),
-            owner=f"{socket.gethostname()}:{os.getpid()}",
+            owner=owner,
             links=self.links,
             spread_seconds=s.schedule_spread_seconds,
         )
@@ -143,6 +157,10 @@ class RABot(commands.AutoShardedBot):
         if s.sync_commands:
             await self.sync_commands()
         self._scheduler_task = asyncio.create_task(self._run_scheduler())
+        # In the background: a command never waits for the catalogue.
+        self._catalogue_task = asyncio.create_task(
+            self.catalogue.run_forever(fetch=s.catalogue_refresh_hours > 0)
+        )
 
     async def _run_scheduler(self) -> None:
         await self.wait_until_ready()
@@ -178,10 +196,11 @@ class RABot(commands.AutoShardedBot):
         await asyncio.shield(self._teardown)
 
     async def _release(self) -> None:
-        task = getattr(self, "_scheduler_task", None)
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        tasks = [getattr(self, name, None) for name in ("_scheduler_task", "_catalogue_task")]
+        for task in tasks:
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         members = getattr(self, "members", None)
         if members is not None:
             await members.flush()

@@ -77,6 +77,8 @@ class Settings:
     guild_commands_per_minute_max: int = 60
     max_games_per_command: int = 50
     schedule_spread_seconds: float = 120.0
+    # RA's catalogue of titles: fetched again when older than this (0: never fetched from RA).
+    catalogue_refresh_hours: float = 24.0
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -219,6 +221,7 @@ class _Reader:
             guild_commands_per_minute_max=ceiling,
             max_games_per_command=self.number("MAX_GAMES_PER_COMMAND", 50, int, 1, 100),
             schedule_spread_seconds=self.number("SCHEDULE_SPREAD_SECONDS", 120.0, float, 0, 1800),
+            catalogue_refresh_hours=self.number("CATALOGUE_REFRESH_HOURS", 24.0, float, 0, 24 * 30),
         )
         if self.problems:
             raise ConfigError(self.problems)

@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.errors import BadInput
-from bot.parsing import parse_game_ids
 from bot.replies import defer
-from bot.services.game_sets import ResolvedGames, parse_set_name
+from bot.services.resolver import ResolvedGames
 
 if TYPE_CHECKING:
     from bot.bot import RABot
@@ -26,20 +25,11 @@ _MENTION = re.compile(r"<@!?(\d{15,21})>")
 def parse_games_now(
     bot: RABot, interaction: discord.Interaction, text: str
 ) -> ResolvedGames | None:
-    """Ids and game links resolved at once; None if `text` may be a game set's name.
+    """Ids, game links and titles resolved at once; None if some part may be a set's name.
 
-    Raises BadInput when it is neither (so the caller hears it before anything is spent).
+    Raises BadInput for what can never resolve (so the caller hears it before anything is spent).
     """
-    try:
-        return ResolvedGames(parse_game_ids(text, bot.settings.max_games_per_command))
-    except BadInput as not_ids:
-        if interaction.guild_id is None:
-            raise
-        try:
-            parse_set_name(text)
-        except BadInput:
-            raise not_ids from None
-        return None
+    return bot.resolver.parse_now(interaction.guild_id, text)
 
 
 async def games_charged_and_deferred(
@@ -48,16 +38,18 @@ async def games_charged_and_deferred(
     """Read a `games` option, charge the guild's budget and defer, in the order that answers
     bad input at once and charges nothing for it.
 
-    Ids and links are parsed before anything else; a set name is looked up after the defer
-    (it is I/O), and the budget is charged once the games are known.
+    Ids and links are parsed before anything else; set names and titles are resolved after the
+    defer (the database; the catalogue), and the budget is charged once the games are known, so
+    a title that names no game, or several, costs nothing.
     """
     parsed = parse_games_now(bot, interaction, text)
     if parsed is not None:
         bot.guild_limits.take_command(interaction.guild_id, interaction.user.id)
         await defer(interaction, ephemeral=ephemeral)
+        bot.resolver.note_asked(interaction.guild_id, parsed.game_ids)
         return parsed
     await defer(interaction, ephemeral=ephemeral)
-    resolved = await bot.game_sets.resolve(interaction.guild_id, text)
+    resolved = await bot.resolver.resolve(interaction.guild_id, text)
     bot.guild_limits.take_command(interaction.guild_id, interaction.user.id)
     return resolved
 

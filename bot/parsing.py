@@ -17,7 +17,7 @@ _GAME_URL = re.compile(
 )
 
 
-def _shown(token: str, limit: int = 40) -> str:
+def shown_input(token: str, limit: int = 40) -> str:
     """A user's token, safe to quote back: shortened, in a code span with no backticks."""
     token = token.replace("`", "'")
     if len(token) > limit:
@@ -46,11 +46,13 @@ def parse_game_ids(text: str, max_games: int = 50) -> list[int]:
             number = _game_id(match.group(1))
         else:
             raise BadInput(
-                f"{_shown(token)} is not a game id or a RetroAchievements game link: "
+                f"{shown_input(token)} is not a game id or a RetroAchievements game link: "
                 "give ids like `1, 14402` or links like https://retroachievements.org/game/14402."
             )
         if not 0 < number <= MAX_GAME_ID:
-            raise BadInput(f"{_shown(token)} is not a valid game id: ids are whole numbers from 1.")
+            raise BadInput(
+                f"{shown_input(token)} is not a valid game id: ids are whole numbers from 1."
+            )
         if number not in ids:
             ids.append(number)
         if len(ids) > max_games:
@@ -64,6 +66,39 @@ def parse_game_ids(text: str, max_games: int = 50) -> list[int]:
     return ids
 
 
+def _number_of(token: str) -> int | None:
+    """The game id a token names (an id or an RA game link), None if it names none."""
+    if token.isascii() and token.isdigit():
+        return _game_id(token)
+    if match := _GAME_URL.fullmatch(token):
+        return _game_id(match.group(1))
+    return None
+
+
+def ids_in_part(part: str) -> list[int] | None:
+    """The ids of one comma-separated part made only of ids and links; None if it holds
+    anything else (a title or a set name). BadInput for an id out of range."""
+    tokens = part.split()
+    numbers = [_number_of(token) for token in tokens]
+    if not tokens or any(n is None for n in numbers):
+        return None
+    for token, number in zip(tokens, numbers, strict=True):
+        if number is None or not 0 < number <= MAX_GAME_ID:
+            raise BadInput(
+                f"{shown_input(token)} is not a valid game id: ids are whole numbers from 1."
+            )
+    return [n for n in numbers if n is not None]
+
+
+def split_parts(text: str) -> list[str]:
+    """A `games` option cut at commas and semicolons, each part trimmed, empty ones dropped.
+
+    Titles may hold commas themselves; the resolver joins neighbouring parts back when together
+    they make a title.
+    """
+    return [part.strip() for part in re.split(r"[,;]", text) if part.strip()]
+
+
 def parse_ra_username(text: str) -> str:
     """An RA user name or ULID as RA accepts it, or BadInput before any call is made."""
     name = text.strip()
@@ -71,7 +106,7 @@ def parse_ra_username(text: str) -> str:
         name = name[1:]
     if not is_valid_ra_user(name):
         raise BadInput(
-            f"{_shown(name)} cannot be a RetroAchievements user name: names are 2 to 20 letters "
-            "or digits."
+            f"{shown_input(name)} cannot be a RetroAchievements user name: names are 2 to 20 "
+            "letters or digits."
         )
     return name

@@ -25,11 +25,11 @@ from bot.formatting.gamesets import (
 from bot.options import parse_games_now
 from bot.replies import defer, reply
 from bot.services.game_sets import (
-    ResolvedGames,
     SetChange,
     parse_lookup_name,
     parse_set_name,
 )
+from bot.services.resolver import ResolvedGames
 
 if TYPE_CHECKING:
     from bot.bot import RABot
@@ -60,18 +60,13 @@ class GameSetCommands(commands.Cog):
 
     def _titles(self, game_ids: Iterable[int]) -> dict[int, str]:
         """Titles the bot already knows (never an RA call)."""
-        titles: dict[int, str] = {}
-        for game_id in game_ids:
-            info = self.bot.ra.cached_game(game_id)
-            if info is not None:
-                titles[game_id] = info.title
-        return titles
+        return self.bot.ra.known_titles(game_ids)
 
     async def _games(
         self, interaction: discord.Interaction[RABot], parsed: ResolvedGames | None, text: str
     ) -> list[int]:
         if parsed is None:
-            parsed = await self.bot.game_sets.resolve(interaction.guild_id, text)
+            parsed = await self.bot.resolver.resolve(interaction.guild_id, text)
         return parsed.game_ids
 
     @gameset.command(name="create", description="Create a game set (Manage Server)")

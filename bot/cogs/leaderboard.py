@@ -11,9 +11,16 @@ from discord.ext import commands
 
 from bot import autocomplete
 from bot.errors import BadInput
-from bot.formatting.leaderboard import board_page, board_page_count, board_title, schedules_embed
-from bot.formatting.text import escape
+from bot.formatting.leaderboard import (
+    board_page,
+    board_page_count,
+    board_title,
+    board_titles,
+    schedule_games,
+    schedules_embed,
+)
 from bot.options import games_charged_and_deferred, parse_games_now
+from bot.parsing import ids_in_part, split_parts
 from bot.replies import defer, reply
 from bot.services.leaderboard import Board
 from bot.services.schedule_times import Cadence, describe, next_slot, parse_time
@@ -68,7 +75,7 @@ class LeaderboardCommands(commands.Cog):
                 )
 
         board = await self.bot.leaderboards.build(members, resolved.game_ids, on_progress=note)
-        title = board_title(resolved.set_name, len(resolved.game_ids))
+        title = board_title(resolved.set_name, resolved.game_ids, board_titles(board))
         await self.send_board(interaction, board, title)
 
     async def send_board(
@@ -131,8 +138,9 @@ class LeaderboardCommands(commands.Cog):
             )
         parsed = parse_games_now(self.bot, interaction, games)
         await defer(interaction, ephemeral=True)
-        if parsed is None:
-            await self.bot.game_sets.resolve(guild.id, games)  # the set must exist now
+        resolved = parsed or await self.bot.resolver.resolve(guild.id, games)
+        # Kept as a set's name (the set may change) or as ids (titles are resolved once, now).
+        stored = resolved.set_name or ", ".join(map(str, resolved.game_ids))
         if await self.bot.schedules.count_for_guild(guild.id) >= MAX_SCHEDULES:
             raise BadInput(
                 f"This server has {MAX_SCHEDULES} schedules already: remove one with "
@@ -143,7 +151,7 @@ class LeaderboardCommands(commands.Cog):
         schedule = await self.bot.schedules.create(
             guild_id=guild.id,
             channel_id=channel.id,
-            games=" ".join(games.split()),
+            games=stored,
             cadence=every,
             hour=hour,
             minute=minute,
@@ -157,7 +165,8 @@ class LeaderboardCommands(commands.Cog):
         self.bot.scheduler.wake()
         await reply(
             interaction,
-            f"Schedule #{schedule.id}: the leaderboard of {escape(schedule.games, 80)} goes to "
+            f"Schedule #{schedule.id}: the leaderboard of "
+            f"{schedule_games(stored, self.bot.ra.known_titles(resolved.game_ids))} goes to "
             f"{channel.mention} {describe(every, hour, minute)}"
             f"{' (one message, edited each time)' if edit_in_place else ''}. "
             f"First post <t:{int(run_at.timestamp())}:F> (<t:{int(run_at.timestamp())}:R>).",
@@ -170,7 +179,9 @@ class LeaderboardCommands(commands.Cog):
         assert interaction.guild_id is not None
         await defer(interaction, ephemeral=True)
         found = await self.bot.schedules.for_guild(interaction.guild_id)
-        await reply(interaction, embeds=[schedules_embed(found)], ephemeral=True)
+        ids = [g for s in found for part in split_parts(s.games) for g in ids_in_part(part) or ()]
+        titles = self.bot.ra.known_titles(ids)
+        await reply(interaction, embeds=[schedules_embed(found, titles)], ephemeral=True)
 
     @leaderboard.command(name="unschedule", description="Stop a scheduled leaderboard")
     @app_commands.checks.has_permissions(manage_guild=True)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import discord
 
+from bot.formatting.gamesets import games_text
 from bot.formatting.progress import COLOUR, COMPLETED, MASTERED, Links
 from bot.formatting.text import escape, number
+from bot.parsing import ids_in_part, split_parts
 from bot.ra.models import GameInfo, GameProgress
 from bot.services.leaderboard import Board, Standing
 from bot.services.schedule_times import describe
@@ -21,10 +24,16 @@ MESSAGE_BUDGET = 5500
 SCHEDULED_ROWS = 20
 
 
-def board_title(set_name: str | None, game_count: int) -> str:
+def board_title(set_name: str | None, game_ids: Sequence[int], titles: Mapping[int, str]) -> str:
+    """`Leaderboard · Monthly` for a set, else the games by title (`Super Metroid (1234)`)."""
     if set_name:
         return f"Leaderboard · {escape(set_name, 40)}"
-    return f"Leaderboard · {game_count} game{'s' if game_count != 1 else ''}"
+    return f"Leaderboard · {games_text(game_ids, titles, budget=180, at_most=3)}"
+
+
+def board_titles(board: Board) -> dict[int, str]:
+    """The titles a board knows, for its header."""
+    return {gid: info.title for gid, info in board.games.items() if info is not None}
 
 
 def place(index: int) -> str:
@@ -157,7 +166,19 @@ def scheduled_board_embed(
     return embed
 
 
-def schedules_embed(schedules: list[Schedule]) -> discord.Embed:
+def schedule_games(games: str, titles: Mapping[int, str]) -> str:
+    """A schedule's games as stored (ids, or a set's name), shown by title where known."""
+    parts = split_parts(games)
+    ids: list[int] = []
+    for part in parts:
+        found = ids_in_part(part)
+        if found is None:
+            return escape(games, 200)  # a set's name
+        ids.extend(found)
+    return games_text(ids, titles, budget=200)
+
+
+def schedules_embed(schedules: list[Schedule], titles: Mapping[int, str]) -> discord.Embed:
     """/leaderboard schedules: id, channel, games, cadence, next run, last result."""
     embed = discord.Embed(colour=COLOUR, title="Scheduled leaderboards")
     if not schedules:
@@ -174,7 +195,7 @@ def schedules_embed(schedules: list[Schedule]) -> discord.Embed:
         lines = [
             f"<#{schedule.channel_id}> · {cadence}"
             + (" · edits one message" if schedule.edit_in_place else ""),
-            f"Games: {escape(schedule.games, 200)}",
+            f"Games: {schedule_games(schedule.games, titles)}",
             state,
         ]
         if schedule.last_result and not schedule.paused_reason:

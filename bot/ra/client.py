@@ -32,7 +32,7 @@ from bot.ra.errors import (
     RAUserNotFound,
 )
 from bot.ra.limiter import Priority, UpstreamLimiter
-from bot.ra.models import GameInfo, GameProgress, UserProfile
+from bot.ra.models import CatalogueGame, Console, GameInfo, GameProgress, UserProfile
 from bot.stats import Stats
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 USER_AGENT = "RetroAchievementsDiscordBot/0.1 (discord.py; +https://github.com/)"
 _USERNAME = re.compile(r"[A-Za-z0-9]{2,20}")
 _ULID = re.compile(r"[0-9A-Za-z]{26}")
+MAX_TITLE = 200  # characters of a game title kept (RA's column is 80; more is garbage)
 _PROGRESS_FIELDS = {
     "possible": "NumPossibleAchievements",
     "possible_score": "PossibleScore",
@@ -217,6 +218,71 @@ class RAClient:
             total_points=_int(data.get("TotalPoints"), "TotalPoints"),
             total_softcore_points=_int(data.get("TotalSoftcorePoints"), "TotalSoftcorePoints"),
         )
+
+    async def get_consoles(self, *, priority: Priority = Priority.SCHEDULED) -> list[Console]:
+        """RA's game systems (API_GetConsoleIDs with g=1: no hubs, no events)."""
+        data = await self._call("API_GetConsoleIDs", {"g": "1"}, priority)
+        if not isinstance(data, list):
+            raise RABadResponse("API_GetConsoleIDs answered no list")
+        consoles: list[Console] = []
+        for entry in data:
+            if not isinstance(entry, dict) or entry.get("IsGameSystem") is False:
+                continue
+            name = entry.get("Name")
+            try:
+                console_id = _int(entry.get("ID"), "ID")
+            except RABadResponse:
+                continue
+            if console_id > 0 and isinstance(name, str) and name.strip():
+                consoles.append(Console(console_id, name.strip()))
+        if data and not consoles:
+            raise RABadResponse("API_GetConsoleIDs answered no usable console")
+        return consoles
+
+    async def get_game_list(
+        self, console: Console, *, priority: Priority = Priority.SCHEDULED
+    ) -> list[CatalogueGame]:
+        """The games of one console that have published achievements (API_GetGameList, f=1).
+
+        Entries that are not games (no id, no title) are left out; a body that is not a list
+        is RABadResponse, so a refresh keeps what it had for that console.
+        """
+        data = await self._call(
+            "API_GetGameList", {"i": str(console.console_id), "f": "1"}, priority
+        )
+        if not isinstance(data, list):
+            raise RABadResponse("API_GetGameList answered no list")
+        games: list[CatalogueGame] = []
+        for entry in data:
+            if not isinstance(entry, dict):
+                continue
+            title = entry.get("Title")
+            try:
+                game_id = _int(entry.get("ID"), "ID")
+                achievements = _int(entry.get("NumAchievements"), "NumAchievements")
+                points = _int(entry.get("Points"), "Points")
+            except RABadResponse:
+                continue
+            if game_id <= 0 or not isinstance(title, str) or not title.strip():
+                continue
+            if achievements <= 0:
+                continue  # f=1 already leaves these out; an older server may not
+            console_name = entry.get("ConsoleName")
+            icon = entry.get("ImageIcon")
+            games.append(
+                CatalogueGame(
+                    game_id=game_id,
+                    title=title.strip()[:MAX_TITLE],
+                    console_id=console.console_id,
+                    console=console_name.strip()
+                    if isinstance(console_name, str) and console_name.strip()
+                    else console.name,
+                    icon_path=icon if isinstance(icon, str) else "",
+                    achievements=achievements,
+                    points=points,
+                )
+            )
+        return games
 
     async def check_key(self) -> None:
         """Raise unless RA accepts the key (one cheap call with no parameters)."""

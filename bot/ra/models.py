@@ -59,3 +59,28 @@ class UserProfile:
     user_pic_path: str  # site-relative, e.g. "/UserPic/MaxMilyin.png"
     total_points: int
     total_softcore_points: int
+
+
+@dataclass(frozen=True, slots=True)
+class Console:
+    """A game system (API_GetConsoleIDs)."""
+
+    console_id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueGame:
+    """A game with achievements, as RA's game list names it (API_GetGameList)."""
+
+    game_id: int
+    title: str
+    console_id: int
+    console: str
+    icon_path: str  # site-relative, e.g. "/Images/048245.png"
+    achievements: int
+    points: int
+
+    @property
+    def info(self) -> GameInfo:
+        return GameInfo(self.game_id, self.title, self.console, self.icon_path)

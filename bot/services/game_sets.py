@@ -1,4 +1,4 @@
-"""Game sets: named game lists of a guild, and reading any `games` option with them.
+"""Game sets: named game lists of a guild (bot.services.resolver reads them in `games` options).
 
 Names are checked here (pure functions, before any I/O); the service methods take names and ids
 already read, so a cog can answer bad input at once and defer before touching the database.
@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from bot.errors import BadInput
 from bot.formatting.gamesets import shown_name
-from bot.parsing import parse_game_ids
 from bot.store import GameSet, SetExists, Store
 
 MAX_SET_NAME = 32
@@ -22,14 +21,6 @@ MAX_SET_NAME_KEY = 64  # the stored, case-folded name's column size
 MAX_SETS_PER_GUILD = 50
 _SET_NAME = re.compile(r"[^\W_][\w '\-.!?+&]*", re.UNICODE)
 ALLOWED_MARKS = "- ' . ! ? + &"
-
-
-@dataclass(frozen=True)
-class ResolvedGames:
-    """What a `games` option meant: the ids, and the set they came from, if any."""
-
-    game_ids: list[int]
-    set_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,48 +74,10 @@ def _no_such_set(name: str) -> BadInput:
     )
 
 
-def _is_set_name(text: str) -> bool:
-    try:
-        parse_set_name(text)
-    except BadInput:
-        return False
-    return True
-
-
 class GameSets:
     def __init__(self, store: Store, max_games: int = 50) -> None:
         self.store = store
         self.max_games = max_games
-
-    # -- reading a `games` option --------------------------------------------------------------
-
-    async def resolve(self, guild_id: int | None, text: str) -> ResolvedGames:
-        """A guild's set by name, else ids and game links (BadInput if neither).
-
-        Set names never read as ids (parse_set_name), so the two cannot be confused.
-        """
-        if guild_id is None or not _is_set_name(text):
-            return ResolvedGames(parse_game_ids(text, self.max_games))
-        name = normalize_name(text)
-        game_set = await self.store.get_set(guild_id, name)
-        if game_set is None:
-            raise BadInput(
-                f"`{name}` is not a game id, a RetroAchievements game link or one of this "
-                "server's game sets: give ids like `1, 14402`, links like "
-                "https://retroachievements.org/game/14402, or a set name from `/gameset list`."
-            )
-        if not game_set.game_ids:
-            raise BadInput(
-                f"The set {shown_name(game_set.name)} has no games: a moderator can add some "
-                "with `/gameset add`."
-            )
-        if len(game_set.game_ids) > self.max_games:
-            raise BadInput(
-                f"The set {shown_name(game_set.name)} has {len(game_set.game_ids)} games, more "
-                f"than the {self.max_games} the bot takes at once: a moderator can trim it with "
-                "`/gameset remove`."
-            )
-        return ResolvedGames(list(game_set.game_ids), game_set.name)
 
     # -- changing sets ---------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -69,8 +69,11 @@ class RAService:
         game_ttl: float = 86400.0,
         profile_ttl: float = 3600.0,
         clock: Callable[[], float] = time.monotonic,
+        catalogue: Callable[[int], GameInfo | None] | None = None,
     ) -> None:
         self.client = client
+        # RA's catalogue (bot.services.catalogue) names most games: API_GetGame only for the rest.
+        self._catalogue = catalogue or (lambda game_id: None)
         self.stats = stats or Stats()
         self._progress: TTLCache[tuple[str, int], FetchedProgress] = TTLCache(
             progress_ttl, 200_000, clock
@@ -230,6 +233,11 @@ class RAService:
     async def game(
         self, game_id: int, priority: Priority = Priority.INTERACTIVE
     ) -> GameInfo | None:
+        """Title, console and icon: from the catalogue, else the cache, else API_GetGame."""
+        catalogued = self._catalogue(game_id)
+        if catalogued is not None:
+            self._hit(True)
+            return catalogued
         cached = self._games.get(game_id)
         self._hit(cached is not None)
         if cached is not None:
@@ -248,8 +256,21 @@ class RAService:
         return await self._game_flights.run(game_id, fetch)
 
     def cached_game(self, game_id: int) -> GameInfo | None:
+        """What the bot knows of a game without asking RA (the catalogue, then the cache)."""
+        catalogued = self._catalogue(game_id)
+        if catalogued is not None:
+            return catalogued
         cached = self._games.get(game_id)
         return cached if isinstance(cached, GameInfo) else None
+
+    def known_titles(self, game_ids: Iterable[int]) -> dict[int, str]:
+        """Titles of the games the bot knows without asking RA (for replies naming games)."""
+        titles: dict[int, str] = {}
+        for game_id in game_ids:
+            info = self.cached_game(game_id)
+            if info is not None:
+                titles[game_id] = info.title
+        return titles
 
     def cached_games(self, query: str, limit: int = 25) -> list[GameInfo]:
         """Games already known whose title contains `query` (autocomplete: never asks RA)."""

@@ -25,11 +25,10 @@ from typing import Protocol
 import discord
 
 from bot.errors import UserFacingError
-from bot.formatting.leaderboard import board_title, scheduled_board_embed
+from bot.formatting.leaderboard import board_title, board_titles, scheduled_board_embed
 from bot.formatting.progress import Links
 from bot.ra.errors import RAError
 from bot.ra.limiter import Priority, command_order, new_ticket
-from bot.services.game_sets import GameSets
 from bot.services.leaderboard import (
     Board,
     Leaderboards,
@@ -38,6 +37,7 @@ from bot.services.leaderboard import (
     snapshot_of,
 )
 from bot.services.members import LinkedMember
+from bot.services.resolver import GameResolver
 from bot.services.schedule_times import next_slot, period_start
 from bot.store.schedules import POSTED, Schedule, ScheduleStore
 from bot.store.store import StoreError
@@ -99,7 +99,7 @@ class Scheduler:
     def __init__(
         self,
         schedules: ScheduleStore,
-        game_sets: GameSets,
+        games: GameResolver,
         leaderboards: Leaderboards,
         publisher: Publisher,
         *,
@@ -109,7 +109,7 @@ class Scheduler:
         spread_seconds: float = 60.0,
     ) -> None:
         self.schedules = schedules
-        self.game_sets = game_sets
+        self.games = games
         self.leaderboards = leaderboards
         self.publisher = publisher
         self.owner = owner
@@ -230,7 +230,7 @@ class Scheduler:
         changes = {} if stale_since else changes_since(previous[1] if previous else None, board)
         embed = scheduled_board_embed(
             board,
-            board_title(set_name, len(board.game_ids)),
+            board_title(set_name, board.game_ids, board_titles(board)),
             self.links,
             changes=changes,
             stale_since=stale_since,
@@ -271,7 +271,7 @@ class Scheduler:
         return result("stale" if stale_since else "posted")
 
     async def _build(self, schedule: Schedule) -> tuple[Board, str | None]:
-        resolved = await self.game_sets.resolve(schedule.guild_id, schedule.games)
+        resolved = await self.games.resolve(schedule.guild_id, schedule.games)
         members = await self.publisher.members(schedule.guild_id)
         board = await self.leaderboards.build(
             members, resolved.game_ids, priority=Priority.SCHEDULED

@@ -111,3 +111,29 @@ schedule_snapshots = Table(
     Column("period", DateTime(timezone=True), nullable=False),
     Column("data", Text, nullable=False),  # JSON
 )
+
+# RA's catalogue of games with achievements (API_GetGameList per console), so titles resolve and
+# replies are titled without asking RA. `search_key` is the title as it is compared (folded).
+catalogue_games = Table(
+    "catalogue_games",
+    metadata,
+    Column("game_id", Integer, primary_key=True, autoincrement=False),
+    Column("title", String(200), nullable=False),
+    Column("console_id", Integer, nullable=False, index=True),
+    Column("console", String(64), nullable=False),
+    Column("icon", String(128), nullable=False),
+    Column("achievements", Integer, nullable=False),
+    Column("points", Integer, nullable=False),
+    Column("search_key", String(400), nullable=False),
+)
+
+# One row (id 1): when the catalogue was last refreshed in full, and who is refreshing it now
+# (a lease, so several processes on one database refresh it once).
+catalogue_state = Table(
+    "catalogue_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("refreshed_at", DateTime(timezone=True), nullable=True),
+    Column("refresh_owner", String(64), nullable=True),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+)

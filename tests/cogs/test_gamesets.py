@@ -101,20 +101,23 @@ async def test_create_refuses_a_duplicate_name_whatever_its_case(harness: Harnes
 
 
 @pytest.mark.parametrize(
-    ("games", "expected"),
+    ("games", "expected", "at_once"),
     [
-        ("1, abc!", "`abc!` is not a game id"),
-        ("1 @everyone", "`@everyone` is not a game id"),
-        ("0", "`0` is not a valid game id"),
-        (" ".join(str(i) for i in range(1, 52)), "more than 50 games"),
+        # May be a set's name: looked up (after the defer), then read as a title.
+        ("1, abc!", "`abc!` is not a game id", False),
+        # Can be neither a set's name nor (with no catalogue yet) a title: answered at once.
+        ("1 @everyone", "`1 @everyone` is not a game id", True),
+        ("0", "`0` is not a valid game id", True),
+        (" ".join(str(i) for i in range(1, 52)), "more than 50 games", True),
     ],
 )
-async def test_create_refuses_games_that_do_not_parse_at_once(
-    harness: Harness, games: str, expected: str
+async def test_create_refuses_games_that_do_not_resolve(
+    harness: Harness, games: str, expected: str, at_once: bool
 ) -> None:
     interaction = await send(harness, "gameset create", name="Summer", games=games)
     answer = await interaction.wait_final()
-    assert answer["source"] == "callback" and answer["ephemeral"]
+    assert answer["ephemeral"]
+    assert (answer["source"] == "callback") is at_once
     assert expected in answer["content"]
     assert await stored_sets(harness) == []
 
@@ -126,8 +129,8 @@ async def test_games_may_name_another_set_but_not_a_missing_one(harness: Harness
 
     answer = await admin(harness, "gameset create", name="Autumn", games="no such set")
     assert answer["ephemeral"]
-    assert answer["content"].startswith("`no such set` is not a game id, a RetroAchievements "
-                                        "game link or one of this server's game sets")
+    assert answer["content"].startswith("`no such set` is not a game id, a game link or one of "
+                                        "this server's game sets")
     assert [s.name for s in await stored_sets(harness)] == ["Spring", "Summer"]
 
 

@@ -55,6 +55,8 @@ def bot_settings(
         ra_max_in_flight=4,
         ra_timeout_seconds=1.0,
         ra_retry_budget_seconds=1.5,
+        # Off unless a test is about titles: the other tests count RA calls exactly.
+        catalogue_refresh_hours=0.0,
     )
     return dataclasses.replace(settings, **overrides)
 

@@ -149,7 +149,13 @@ class FakeRA:
             "API_GetGame": self._game,
             "API_GetUserProfile": self._user_profile,
             "API_GetAchievementOfTheWeek": self._achievement_of_the_week,
+            "API_GetConsoleIDs": self._console_ids,
+            "API_GetGameList": self._game_list,
         }
+        # Systems beyond the games' own (hubs and events are not game systems); a console can be
+        # hidden from API_GetConsoleIDs to play "a console list missing a console".
+        self.consoles: dict[int, str] = {100: "Hubs", 101: "Events"}
+        self.hidden_consoles: set[int] = set()
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._release = asyncio.Event()
@@ -169,6 +175,9 @@ class FakeRA:
         game = FakeGame(game_id, title, **kw)
         self.games[game_id] = game
         return game
+
+    def add_console(self, console_id: int, name: str) -> None:
+        self.consoles[console_id] = name
 
     def set_progress(
         self,
@@ -406,6 +415,63 @@ class FakeRA:
                 "UserWallActive": True,
                 "Motto": "",
             }
+        )
+
+    def _all_consoles(self) -> dict[int, str]:
+        consoles = dict(self.consoles)
+        for game in self.games.values():
+            consoles.setdefault(game.console_id, game.console)
+        return consoles
+
+    async def _console_ids(self, params: dict[str, str]) -> web.Response:
+        """API_GetConsoleIDs: every system in id order; `g=1` game systems only."""
+        game_systems_only = params.get("g", "0") not in ("", "0")
+        body = []
+        for console_id, name in sorted(self._all_consoles().items()):
+            is_game_system = console_id not in (100, 101)
+            if console_id in self.hidden_consoles or (game_systems_only and not is_game_system):
+                continue
+            body.append(
+                {
+                    "ID": self._num(console_id),
+                    "Name": name,
+                    "IconURL": f"https://static.retroachievements.org/assets/images/system/{console_id}.png",
+                    "Active": console_id != 100,
+                    "IsGameSystem": is_game_system,
+                }
+            )
+        return web.json_response(body)
+
+    async def _game_list(self, params: dict[str, str]) -> web.Response:
+        """API_GetGameList: one console's games sorted by title; `f=1` only with achievements."""
+        console_id = _php_int(params.get("i", ""))
+        if console_id <= 0:
+            return web.json_response({"success": False})
+        if console_id not in self._all_consoles():
+            return web.json_response([])
+        with_achievements = params.get("f", "0") not in ("", "0")
+        games = [
+            g
+            for g in self.games.values()
+            if g.console_id == console_id and (g.num_achievements > 0 or not with_achievements)
+        ]
+        games.sort(key=lambda g: g.title.casefold())
+        return web.json_response(
+            [
+                {
+                    "Title": g.title,
+                    "ID": self._num(g.id),
+                    "ConsoleID": self._num(g.console_id),
+                    "ConsoleName": g.console,
+                    "ImageIcon": g.icon,
+                    "NumAchievements": self._num(g.num_achievements),
+                    "NumLeaderboards": self._num(0),
+                    "Points": self._num(g.points),
+                    "DateModified": "2021-12-09 17:05:39" if g.num_achievements else None,
+                    "ForumTopicID": 1000 + g.id,
+                }
+                for g in games
+            ]
         )
 
     async def _achievement_of_the_week(self, params: dict[str, str]) -> web.Response:

@@ -1,4 +1,4 @@
-"""GameSets over a real SQLite store: names, changes, and reading `games` options with sets."""
+"""GameSets over a real SQLite store: names and changes (resolving `games`: test_resolver.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from bot.services.game_sets import (
     MAX_SET_NAME,
     MAX_SETS_PER_GUILD,
     GameSets,
-    ResolvedGames,
     parse_lookup_name,
     parse_set_name,
 )
@@ -235,55 +234,3 @@ async def test_list_is_per_guild_and_by_name(sets: GameSets) -> None:
     await sets.create(GUILD, "Alpha", [1], ADMIN)
     await sets.create(OTHER_GUILD, "Gamma", [3], ADMIN)
     assert [s.name for s in await sets.list_sets(GUILD)] == ["Alpha", "beta"]
-
-
-# -- resolve ---------------------------------------------------------------------------------------
-
-
-async def test_resolve_reads_a_set_name_whatever_its_case_and_spacing(sets: GameSets) -> None:
-    await sets.create(GUILD, "Summer Event", [14402, 1], ADMIN)
-    resolved = await sets.resolve(GUILD, "  summer   EVENT ")
-    assert resolved == ResolvedGames([14402, 1], "Summer Event")
-
-
-async def test_resolve_reads_ids_and_links_without_a_set(sets: GameSets) -> None:
-    resolved = await sets.resolve(GUILD, "1, https://retroachievements.org/game/14402 1")
-    assert resolved == ResolvedGames([1, 14402], None)
-    assert await sets.resolve(None, "228") == ResolvedGames([228], None)
-
-
-async def test_a_set_name_starting_with_digits_resolves(sets: GameSets) -> None:
-    await sets.create(GUILD, "2024 Event", [228], ADMIN)
-    assert await sets.resolve(GUILD, "2024 event") == ResolvedGames([228], "2024 Event")
-
-
-async def test_resolve_of_an_unknown_name_says_what_it_takes(sets: GameSets) -> None:
-    with pytest.raises(BadInput) as caught:
-        await sets.resolve(GUILD, "abc")
-    message = caught.value.message
-    assert message.startswith("`abc` is not a game id, a RetroAchievements game link or one of "
-                              "this server's game sets")
-    assert "`/gameset list`" in message
-
-
-async def test_another_guilds_set_does_not_resolve(sets: GameSets) -> None:
-    await sets.create(OTHER_GUILD, "Summer", [1], ADMIN)
-    with pytest.raises(BadInput, match="not a game id"):
-        await sets.resolve(GUILD, "Summer")
-
-
-async def test_in_direct_messages_a_name_is_not_looked_up(sets: GameSets) -> None:
-    await sets.create(GUILD, "Summer", [1], ADMIN)
-    with pytest.raises(BadInput, match="`Summer` is not a game id or a RetroAchievements game"):
-        await sets.resolve(None, "Summer")
-
-
-async def test_resolve_of_a_malformed_list_names_the_bad_token(sets: GameSets) -> None:
-    with pytest.raises(BadInput, match="`@everyone` is not a game id"):
-        await sets.resolve(GUILD, "1 @everyone")
-
-
-async def test_a_set_bigger_than_the_current_limit_is_refused_plainly(store: Store) -> None:
-    await GameSets(store, max_games=10).create(GUILD, "Big", list(range(1, 9)), ADMIN)
-    with pytest.raises(BadInput, match="has 8 games, more than the 5 the bot takes at once"):
-        await GameSets(store, max_games=5).resolve(GUILD, "Big")

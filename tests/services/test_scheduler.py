@@ -18,13 +18,15 @@ import pytest_asyncio
 from bot.formatting.progress import Links
 from bot.ra.client import RAClient
 from bot.ra.limiter import UpstreamLimiter
-from bot.services.game_sets import GameSets
+from bot.services.catalogue import Catalogue
 from bot.services.leaderboard import Leaderboards
 from bot.services.members import LinkedMember
 from bot.services.ra import RAService
+from bot.services.resolver import GameResolver
 from bot.services.schedule_times import Cadence
 from bot.services.scheduler import LEASE, ChannelGone, PostFailed, Scheduler, spread_offset
 from bot.store import Store
+from bot.store.catalogue import CatalogueStore
 from bot.store.schedules import Schedule, ScheduleStore
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeFault, FakeRA, fake_ulid
 
@@ -143,7 +145,7 @@ async def world(store: Store, fake_ra: FakeRA) -> AsyncIterator[World]:
             ra = RAService(client, progress_ttl=0)  # every run asks RA afresh
             return Scheduler(
                 ScheduleStore(on),
-                GameSets(on),
+                GameResolver(Catalogue(CatalogueStore(on), client, owner=owner), on),
                 Leaderboards(ra),
                 FakePublisher(channel),
                 owner=owner,

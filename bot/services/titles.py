@@ -1,0 +1,228 @@
+"""RA's catalogue in memory: game titles as people type them, found fast.
+
+Pure: no I/O, no Discord. `search_key` is how a title (or what someone typed) is compared:
+accents dropped, case folded, punctuation ignored, a leading article moved behind a comma put back
+(`Legend of Zelda, The: …` = `The Legend of Zelda: …`) and then dropped. RA's legacy tags (`~Hack~`)
+and subsets (`[Subset - Bonus]`) are kept apart, so the plain game ranks first.
+
+`TitleIndex` answers two questions: which games a whole title names (`exact`), and which games
+someone may mean while typing (`search`: prefix, then word, then fuzzy matches). Fuzzy matching
+uses rapidfuzz (C++, about 100x faster than difflib), imported when the first fuzzy search runs.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import sys
+import unicodedata
+from array import array
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.ra.models import CatalogueGame
+
+_TAG = re.compile(r"~([^~]+)~")
+_SUBSET = re.compile(r"\[\s*subset\s*-\s*([^\]]*)\]", re.IGNORECASE)
+_BRACKETED = re.compile(r"\[[^\]]*\]")
+_MOVED_ARTICLE = re.compile(r"^(.+?),\s+(the|a|an)\b(.*)$", re.IGNORECASE)
+_LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+")
+_NOT_WORD = re.compile(r"[^\w]+|_")
+# Letters that NFKD does not split into a base and a mark, but people type as the base.
+_FOLD = str.maketrans({"ø": "o", "đ": "d", "ł": "l", "ß": "ss", "æ": "ae", "œ": "oe", "ı": "i"})
+
+FUZZY_CUTOFF = 72.0  # rapidfuzz WRatio, 0–100: below this a "match" is noise
+MAX_CANDIDATES = 2000  # matches ranked per search, at most (a common word matches many)
+MIN_SEARCH = 2  # characters typed before titles are searched
+
+
+def fold(text: str) -> str:
+    """Lower-case letters and digits only, single-spaced: accents, marks and punctuation gone.
+
+    Compatibility forms fold too (full-width `Ｍｅｔｒｏｉｄ` and ligatures read as plain letters).
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_FOLD)
+    return " ".join(_NOT_WORD.sub(" ", stripped).split())
+
+
+def _unmove_article(text: str) -> str:
+    """`Legend of Zelda, The: A Link…` → `The Legend of Zelda: A Link…` (RA's sort style undone)."""
+    match = _MOVED_ARTICLE.match(text)
+    if match is None:
+        return text
+    head, article, rest = match.groups()
+    return f"{article} {head}{rest}"
+
+
+def search_key(text: str) -> str:
+    """How a title compares: folded, the article put back in front and then dropped."""
+    key = fold(_unmove_article(text.strip()))
+    return _LEADING_ARTICLE.sub("", key)
+
+
+@dataclass(frozen=True, slots=True)
+class TitleParts:
+    base: str  # the title without tags and subset, as a search key
+    full: str  # the whole title as a search key (tags and subset words included)
+    tagged: bool  # a ~Tag~ or a [Subset - …]: ranks below the plain game
+
+
+def title_parts(title: str) -> TitleParts:
+    tagged = bool(_TAG.search(title) or _SUBSET.search(title))
+    base_text = _BRACKETED.sub(" ", _TAG.sub(" ", title)) if tagged else title
+    full = search_key(title)
+    base = search_key(base_text) if tagged else full
+    return TitleParts(base=base or full, full=full, tagged=tagged)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    game: CatalogueGame
+    tier: int  # 0 prefix, 1 word, 2 fuzzy
+
+
+class TitleIndex:
+    """Every catalogued game by id, and by title for searching.
+
+    Built once per catalogue load (a new index replaces the old one whole, so readers never see a
+    half-built one). Memory is kept small: keys shared when a title has no tags, one sorted list
+    of (key, position) for prefixes, and the keys in one list for word and fuzzy scans.
+    """
+
+    def __init__(self, games: Iterable[CatalogueGame]) -> None:
+        by_id: dict[int, CatalogueGame] = {}
+        for game in games:
+            by_id[game.game_id] = game
+        self.by_id = by_id
+        self._games: list[CatalogueGame] = sorted(by_id.values(), key=lambda g: g.game_id)
+        self._full: list[str] = []
+        self._base: list[str] = []
+        self._tagged = bytearray()
+        exact: dict[str, int | tuple[int, ...]] = {}
+        keyed: list[tuple[str, int]] = []
+        entries: list[str] = []
+        for position, game in enumerate(self._games):
+            parts = title_parts(game.title)
+            full = sys.intern(parts.full)
+            base = sys.intern(parts.base)
+            self._full.append(full)
+            self._base.append(base)
+            self._tagged.append(1 if parts.tagged else 0)
+            for key in {full, base}:
+                held = exact.get(key)
+                if held is None:
+                    exact[key] = position
+                else:
+                    exact[key] = (*(held if isinstance(held, tuple) else (held,)), position)
+                keyed.append((key, position))
+            entries.append(f" {full} {base}" if base != full else f" {full}")
+        self._exact = exact
+        keyed.sort()
+        self._sorted_keys = [key for key, _ in keyed]
+        self._sorted_positions = array("i", (position for _, position in keyed))
+        # Word matches: one string holding every title, searched with str.find (C speed), and
+        # where each title starts in it.
+        self._blob = "\n".join(entries)
+        starts = array("i")
+        offset = 0
+        for entry in entries:
+            starts.append(offset)
+            offset += len(entry) + 1
+        self._starts = starts
+
+    def __len__(self) -> int:
+        return len(self._games)
+
+    def get(self, game_id: int) -> CatalogueGame | None:
+        return self.by_id.get(game_id)
+
+    def exact(self, text: str) -> list[CatalogueGame]:
+        """The games whose whole title is `text` (in key terms), plain games first.
+
+        A whole title with its tag or subset names that game; the bare title names the plain
+        games, or, when only tagged games carry it, those.
+        """
+        key = search_key(text)
+        if not key:
+            return []
+        held = self._exact.get(key)
+        if held is None:
+            return []
+        positions = held if isinstance(held, tuple) else (held,)
+        whole = [p for p in positions if self._full[p] == key]
+        plain = [p for p in whole if not self._tagged[p]]
+        chosen = plain or whole or positions
+        return [self._games[p] for p in chosen]
+
+    def search(
+        self, text: str, limit: int = 25, boost: Collection[int] = ()
+    ) -> list[CatalogueGame]:
+        """Games someone typing `text` may mean, best first: prefix, word, then fuzzy matches.
+
+        Within a tier: games in `boost` (asked about in this guild), then plain before tagged,
+        then shorter titles, then by title. Boosted prefix and word matches come before the rest.
+        """
+        return [m.game for m in self.matches(text, limit, boost)]
+
+    def matches(self, text: str, limit: int = 25, boost: Collection[int] = ()) -> list[Match]:
+        key = search_key(text) or fold(text)
+        if len(key) < MIN_SEARCH or limit <= 0:
+            return []
+        tiers: dict[int, int] = {}
+        index = bisect.bisect_left(self._sorted_keys, key)
+        while index < len(self._sorted_keys) and len(tiers) < MAX_CANDIDATES:
+            if not self._sorted_keys[index].startswith(key):
+                break
+            tiers.setdefault(self._sorted_positions[index], 0)
+            index += 1
+        if len(tiers) < limit:
+            self._words(key, tiers)
+        if len(tiers) < limit:
+            for position in self._fuzzy(key, limit * 2, exclude=tiers):
+                tiers.setdefault(position, 2)
+
+        def rank(position: int) -> tuple[int, int, int, int, str]:
+            tier = tiers[position]
+            boosted = self._games[position].game_id in boost
+            return (
+                0 if boosted and tier < 2 else 1,
+                tier,
+                self._tagged[position],
+                len(self._full[position]),
+                self._full[position],
+            )
+
+        best = sorted(tiers, key=rank)[:limit]
+        return [Match(self._games[p], tiers[p]) for p in best]
+
+    def _words(self, key: str, tiers: dict[int, int]) -> None:
+        """Titles with a word starting with `key` (tier 1)."""
+        needle = " " + key
+        found = self._blob.find(needle)
+        while found != -1 and len(tiers) < MAX_CANDIDATES:
+            position = bisect.bisect_right(self._starts, found) - 1
+            tiers.setdefault(position, 1)
+            # On to the next title: one match per title is enough.
+            following = position + 1
+            resume = self._starts[following] if following < len(self._starts) else len(self._blob)
+            found = self._blob.find(needle, resume)
+
+    def closest(self, text: str, limit: int = 5) -> list[CatalogueGame]:
+        """For an answer that names no game: the titles nearest to what was typed."""
+        return self.search(text, limit)
+
+    def _fuzzy(self, key: str, limit: int, exclude: Collection[int]) -> list[int]:
+        if not self._full:
+            return []
+        from rapidfuzz import fuzz, process
+
+        found: Sequence[tuple[Any, float, int]] = process.extract(
+            key,
+            self._full,
+            scorer=fuzz.WRatio,
+            limit=limit + len(exclude),
+            score_cutoff=FUZZY_CUTOFF,
+        )
+        return [position for _, _, position in found if position not in exclude][:limit]
