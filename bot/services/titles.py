@@ -32,8 +32,17 @@ _NOT_WORD = re.compile(r"[^\w]+|_")
 # Letters that NFKD does not split into a base and a mark, but people type as the base.
 _FOLD = str.maketrans({"ø": "o", "đ": "d", "ł": "l", "ß": "ss", "æ": "ae", "œ": "oe", "ı": "i"})
 
+# Cyrillic and Greek letters that look like Latin ones: in a title that mixes them with Latin
+# letters (a paste from a spoofed name, a keyboard left on another layout) they are read as Latin.
+_LOOK_ALIKES = str.maketrans(
+    "авсеһіјкмнорѕтухԁԛԝαβεικνορτυχ",
+    "abcehijkmhopstyxdqwabeiknoptux",
+)
+_LATIN = re.compile(r"[a-z]")
+_CYRILLIC_OR_GREEK = re.compile(r"[\u0370-\u03ff\u0400-\u04ff]")
+
 FUZZY_CUTOFF = 72.0  # rapidfuzz WRatio, 0–100: below this a "match" is noise
-MAX_CANDIDATES = 2000  # matches ranked per search, at most (a common word matches many)
+MAX_CANDIDATES = 5000  # matches ranked per search, at most (a common word matches many)
 MIN_SEARCH = 2  # characters typed before titles are searched
 
 
@@ -43,6 +52,8 @@ def fold(text: str) -> str:
     Compatibility forms fold too (full-width `Ｍｅｔｒｏｉｄ` and ligatures read as plain letters).
     """
     decomposed = unicodedata.normalize("NFKD", text.casefold())
+    if _LATIN.search(decomposed) and _CYRILLIC_OR_GREEK.search(decomposed):
+        decomposed = decomposed.translate(_LOOK_ALIKES)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_FOLD)
     return " ".join(_NOT_WORD.sub(" ", stripped).split())
 
@@ -179,16 +190,19 @@ class TitleIndex:
             index += 1
         if len(tiers) < limit:
             self._words(key, tiers)
+        fuzzy_order: dict[int, int] = {}
         if len(tiers) < limit:
-            for position in self._fuzzy(key, limit * 2, exclude=tiers):
+            for order, position in enumerate(self._fuzzy(key, limit * 2, exclude=tiers)):
                 tiers.setdefault(position, 2)
+                fuzzy_order[position] = order
 
-        def rank(position: int) -> tuple[int, int, int, int, str]:
+        def rank(position: int) -> tuple[int, int, int, int, int, str]:
             tier = tiers[position]
             boosted = self._games[position].game_id in boost
             return (
                 0 if boosted and tier < 2 else 1,
                 tier,
+                fuzzy_order.get(position, 0),  # fuzzy matches: best score first
                 self._tagged[position],
                 len(self._full[position]),
                 self._full[position],
