@@ -9,7 +9,7 @@ import discord
 
 from bot.formatting.gamesets import games_text
 from bot.formatting.progress import COLOUR, COMPLETED, MASTERED, Links
-from bot.formatting.text import escape, number
+from bot.formatting.text import NO_ACHIEVEMENTS, escape, number
 from bot.parsing import ids_in_part, split_parts
 from bot.ra.models import GameInfo, GameProgress
 from bot.services.leaderboard import Board, Standing
@@ -226,7 +226,7 @@ def compare_embeds(board: Board, links: Links, notes: list[str]) -> list[list[di
         ranked = board.ranked_on(game_id)
         body = "\n".join(game_line(i, s, s.per_game[game_id]) for i, s in enumerate(ranked))
         if board.standings and ranked[0].per_game[game_id].possible == 0:
-            body = "No achievements published yet."
+            body = NO_ACHIEVEMENTS
         fields.append((name, f"[Game page]({links.game(game_id)})\n{body}"[:FIELD_LIMIT]))
 
     # Pack the fields: 25 an embed, 10 embeds and MESSAGE_BUDGET characters a message.

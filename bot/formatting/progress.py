@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import discord
 
-from bot.formatting.text import escape, number, percent, progress_bar
+from bot.formatting.text import NO_ACHIEVEMENTS, escape, number, percent, progress_bar
 from bot.ra.models import GameProgress
 from bot.services.ra import GameEntry, ProgressReport
 
@@ -73,7 +73,7 @@ def game_block(entry: GameEntry, links: Links) -> str:
     console = escape(entry.info.console, 60)
     head = f"{title} · {console}" if console else title
     if p.possible == 0:
-        return f"{head}\nNo achievements published yet."
+        return f"{head}\n{NO_ACHIEVEMENTS}"
     status = mark(p)
     lines = [f"{head}" + (f" — {status}" if status else "")]
     lines.append(_line("HC", p.achieved_hardcore, p.possible, p.score_hardcore, p.possible_score))

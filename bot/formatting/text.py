@@ -7,6 +7,11 @@ import re
 import discord
 
 BAR_WIDTH = 10
+# A game RA reports no achievements for: none published yet, or taken down since it was listed.
+NO_ACHIEVEMENTS = (
+    "RetroAchievements lists no achievements for this game now (none published yet, or taken "
+    "down)."
+)
 # A bracket not already escaped: preceded by an even run of backslashes (escape_markdown has
 # doubled every backslash of the text, and put one before a link-shaped "[x](y)" only).
 _LIVE_BRACKET = re.compile(r"(?<!\\)((?:\\\\)*)([\[\]])")

@@ -49,6 +49,7 @@ class Catalogue:
         self.index: TitleIndex | None = None
         self.refreshed_at: datetime | None = None
         self.loaded = asyncio.Event()  # set once the database's catalogue is in memory
+        self._has_titles = asyncio.Event()  # set once there are titles to match
         self.last_error: str | None = None
 
     # -- reading ---------------------------------------------------------------------------------
@@ -57,6 +58,10 @@ class Catalogue:
     def ready(self) -> bool:
         """True once there are titles to match (loaded from the database, or fetched)."""
         return self.index is not None and len(self.index) > 0
+
+    async def wait_ready(self) -> None:
+        """Until there are titles to match (start-up checks and tests)."""
+        await self._has_titles.wait()
 
     def __len__(self) -> int:
         return len(self.index) if self.index is not None else 0
@@ -82,6 +87,8 @@ class Catalogue:
         self.index = await asyncio.to_thread(TitleIndex, games)
         self.refreshed_at = state.refreshed_at
         self.loaded.set()
+        if len(self.index):
+            self._has_titles.set()
         log.info("catalogue: %d games in memory", len(self.index))
 
     async def refresh_if_due(self) -> bool:

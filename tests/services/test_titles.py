@@ -30,7 +30,9 @@ def index() -> TitleIndex:
         ("!!!", ""),
     ],
 )
-def test_search_key_ignores_case_accents_punctuation_and_moved_articles(typed: str, key: str) -> None:
+def test_search_key_ignores_case_accents_punctuation_and_moved_articles(
+    typed: str, key: str
+) -> None:
     assert search_key(typed) == key
 
 
@@ -38,7 +40,8 @@ def test_tags_and_subsets_are_kept_apart_from_the_title() -> None:
     assert title_parts("~Hack~ Dragoon X Omega").base == "dragoon x omega"
     assert title_parts("~Hack~ Dragoon X Omega").tagged
     subset = title_parts("Mega Man 2 [Subset - Bonus]")
-    assert (subset.base, subset.full, subset.tagged) == ("mega man 2", "mega man 2 subset bonus", True)
+    assert (subset.base, subset.full) == ("mega man 2", "mega man 2 subset bonus")
+    assert subset.tagged
     assert not title_parts("Puyo Puyo~n").tagged  # a lone ~ belongs to the name
     assert fold("Puyo Puyo~n") == "puyo puyo n"
 
