@@ -68,7 +68,7 @@ async def test_happy_path_every_figure_one_ra_call(
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        ({"games": "one, two", "user": "MaxMilyin"}, "`one` is not a game id"),
+        ({"games": "1, @two", "user": "MaxMilyin"}, "`@two` is not a game id"),
         ({"games": "-5", "user": "MaxMilyin"}, "`-5` is not a game id"),
         ({"games": "1", "user": "no spaces allowed"}, "cannot be a RetroAchievements user name"),
     ],

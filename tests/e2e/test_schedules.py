@@ -68,7 +68,7 @@ async def test_a_schedule_due_next_minute_posts_once_and_survives_a_restart(
 
     (post,) = await fake_discord.wait_channel_messages(channel, 1, timeout=90)
     embed = post["embeds"][0]
-    assert embed["title"] == "Leaderboard · 2 games"
+    assert embed["title"] == "Leaderboard · Sonic the Hedgehog (1), Dragon Quest III (14402)"
     assert embed["description"].startswith("🥇 **owner0** (MaxMilyin) · 550 pts")
     assert embed["footer"]["text"].startswith("Schedule #1 · ")
     assert post["allowed_mentions"] == {"parse": []}

@@ -179,7 +179,7 @@ def test_unknown_game_said_plainly_not_as_zero_percent() -> None:
 def test_game_without_achievements() -> None:
     block = game_block(entry(5, 0, 0, title="Homebrew Demo"), LINKS)
     assert "Homebrew Demo" in block
-    assert "No achievements" in block
+    assert "no achievements for this game now" in block
     assert "%" not in block
     assert "0/0" not in block
     assert "does not know" not in block
