@@ -32,7 +32,14 @@ from bot.ra.errors import (
     RAUserNotFound,
 )
 from bot.ra.limiter import Priority, UpstreamLimiter
-from bot.ra.models import CatalogueGame, Console, GameInfo, GameProgress, UserProfile
+from bot.ra.models import (
+    CatalogueGame,
+    Console,
+    GameInfo,
+    GameProgress,
+    UserProfile,
+    compact_icon,
+)
 from bot.stats import Stats
 
 log = logging.getLogger(__name__)
@@ -277,7 +284,7 @@ class RAClient:
                     console=console_name.strip()
                     if isinstance(console_name, str) and console_name.strip()
                     else console.name,
-                    icon_path=icon if isinstance(icon, str) else "",
+                    icon=compact_icon(icon) if isinstance(icon, str) else "",
                     achievements=achievements,
                     points=points,
                 )

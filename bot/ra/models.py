@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -71,16 +72,33 @@ class Console:
 
 @dataclass(frozen=True, slots=True)
 class CatalogueGame:
-    """A game with achievements, as RA's game list names it (API_GetGameList)."""
+    """A game with achievements, as RA's game list names it (API_GetGameList).
+
+    Thirty thousand of these stay in memory, so the icon is kept as its number when it has RA's
+    usual shape (`/Images/048245.png` is 48245): `icon_path` gives the path back.
+    """
 
     game_id: int
     title: str
     console_id: int
     console: str
-    icon_path: str  # site-relative, e.g. "/Images/048245.png"
+    icon: int | str  # see compact_icon
     achievements: int
     points: int
 
     @property
+    def icon_path(self) -> str:
+        return self.icon if isinstance(self.icon, str) else f"/Images/{self.icon:06d}.png"
+
+    @property
     def info(self) -> GameInfo:
         return GameInfo(self.game_id, self.title, self.console, self.icon_path)
+
+
+_ICON = re.compile(r"/Images/(\d{6})\.png")
+
+
+def compact_icon(path: str) -> int | str:
+    """RA's usual icon path as its number (round-trips through CatalogueGame.icon_path)."""
+    match = _ICON.fullmatch(path)
+    return int(match.group(1)) if match else path

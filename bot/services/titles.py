@@ -7,17 +7,18 @@ and subsets (`[Subset - Bonus]`) are kept apart, so the plain game ranks first.
 
 `TitleIndex` answers two questions: which games a whole title names (`exact`), and which games
 someone may mean while typing (`search`: prefix, then word, then fuzzy matches). Fuzzy matching
-uses rapidfuzz (C++, about 100x faster than difflib), imported when the first fuzzy search runs.
+uses rapidfuzz (C++, many times faster than difflib), imported when the first fuzzy search runs.
 """
 
 from __future__ import annotations
 
 import bisect
+import heapq
 import re
 import sys
 import unicodedata
 from array import array
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +42,7 @@ _LOOK_ALIKES = str.maketrans(
 _LATIN = re.compile(r"[a-z]")
 _CYRILLIC_OR_GREEK = re.compile(r"[\u0370-\u03ff\u0400-\u04ff]")
 
-FUZZY_CUTOFF = 72.0  # rapidfuzz WRatio, 0–100: below this a "match" is noise
+FUZZY_CUTOFF = 70.0  # rapidfuzz ratio, 0–100: below this a "match" is noise
 MAX_CANDIDATES = 5000  # matches ranked per search, at most (a common word matches many)
 MIN_SEARCH = 2  # characters typed before titles are searched
 
@@ -88,6 +89,25 @@ def title_parts(title: str) -> TitleParts:
     return TitleParts(base=base or full, full=full, tagged=tagged)
 
 
+class _ById(Mapping[int, CatalogueGame]):
+    """The index's games by id, without a dict: bisect over a sorted array of ids."""
+
+    def __init__(self, index: TitleIndex) -> None:
+        self._index = index
+
+    def __getitem__(self, game_id: int) -> CatalogueGame:
+        game = self._index.get(game_id)
+        if game is None:
+            raise KeyError(game_id)
+        return game
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._index._ids)
+
+    def __len__(self) -> int:
+        return len(self._index._ids)
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     game: CatalogueGame
@@ -103,15 +123,15 @@ class TitleIndex:
     """
 
     def __init__(self, games: Iterable[CatalogueGame]) -> None:
-        by_id: dict[int, CatalogueGame] = {}
-        for game in games:
-            by_id[game.game_id] = game
-        self.by_id = by_id
-        self._games: list[CatalogueGame] = sorted(by_id.values(), key=lambda g: g.game_id)
+        unique = {game.game_id: game for game in games}
+        self._games: list[CatalogueGame] = sorted(unique.values(), key=lambda g: g.game_id)
+        del unique
+        self._ids = array("q", (game.game_id for game in self._games))
+        self.by_id: Mapping[int, CatalogueGame] = _ById(self)
+        self.console_ids = frozenset(game.console_id for game in self._games)
         self._full: list[str] = []
         self._base: list[str] = []
         self._tagged = bytearray()
-        exact: dict[str, int | tuple[int, ...]] = {}
         keyed: list[tuple[str, int]] = []
         entries: list[str] = []
         for position, game in enumerate(self._games):
@@ -121,15 +141,10 @@ class TitleIndex:
             self._full.append(full)
             self._base.append(base)
             self._tagged.append(1 if parts.tagged else 0)
-            for key in {full, base}:
-                held = exact.get(key)
-                if held is None:
-                    exact[key] = position
-                else:
-                    exact[key] = (*(held if isinstance(held, tuple) else (held,)), position)
-                keyed.append((key, position))
+            keyed.append((full, position))
+            if base != full:
+                keyed.append((base, position))
             entries.append(f" {full} {base}" if base != full else f" {full}")
-        self._exact = exact
         keyed.sort()
         self._sorted_keys = [key for key, _ in keyed]
         self._sorted_positions = array("i", (position for _, position in keyed))
@@ -147,7 +162,13 @@ class TitleIndex:
         return len(self._games)
 
     def get(self, game_id: int) -> CatalogueGame | None:
-        return self.by_id.get(game_id)
+        position = bisect.bisect_left(self._ids, game_id)
+        if position < len(self._ids) and self._ids[position] == game_id:
+            return self._games[position]
+        return None
+
+    def games(self) -> list[CatalogueGame]:
+        return list(self._games)
 
     def exact(self, text: str) -> list[CatalogueGame]:
         """The games whose whole title is `text` (in key terms), plain games first.
@@ -158,10 +179,13 @@ class TitleIndex:
         key = search_key(text)
         if not key:
             return []
-        held = self._exact.get(key)
-        if held is None:
+        positions = []
+        index = bisect.bisect_left(self._sorted_keys, key)
+        while index < len(self._sorted_keys) and self._sorted_keys[index] == key:
+            positions.append(self._sorted_positions[index])
+            index += 1
+        if not positions:
             return []
-        positions = held if isinstance(held, tuple) else (held,)
         whole = [p for p in positions if self._full[p] == key]
         plain = [p for p in whole if not self._tagged[p]]
         chosen = plain or whole or positions
@@ -208,7 +232,7 @@ class TitleIndex:
                 self._full[position],
             )
 
-        best = sorted(tiers, key=rank)[:limit]
+        best = heapq.nsmallest(limit, tiers, key=rank)
         return [Match(self._games[p], tiers[p]) for p in best]
 
     def _words(self, key: str, tiers: dict[int, int]) -> None:
@@ -228,14 +252,22 @@ class TitleIndex:
         return self.search(text, limit)
 
     def _fuzzy(self, key: str, limit: int, exclude: Collection[int]) -> list[int]:
+        """Titles whose beginning is most like what was typed (typos, a word half typed).
+
+        Each title is cut to the typed length (plus two, for a letter left out) and compared
+        with rapidfuzz's plain ratio: 5 ms over 30,000 titles, where WRatio on whole titles
+        takes 20 ms and ranks long titles that merely contain a word too high.
+        """
         if not self._full:
             return []
         from rapidfuzz import fuzz, process
 
+        width = len(key) + 2
+        heads = [full[:width] for full in self._full]
         found: Sequence[tuple[Any, float, int]] = process.extract(
             key,
-            self._full,
-            scorer=fuzz.WRatio,
+            heads,
+            scorer=fuzz.ratio,
             limit=limit + len(exclude),
             score_cutoff=FUZZY_CUTOFF,
         )

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
 
-from bot.ra.models import CatalogueGame
+from bot.ra.models import CatalogueGame, compact_icon
 from bot.services.titles import search_key
 from bot.store.schema import catalogue_games, catalogue_state
 from bot.store.store import Store, as_utc
@@ -46,7 +46,19 @@ class CatalogueStore:
                     catalogue_games.c.points,
                 )
             )
-            return [CatalogueGame(*row) for row in rows]
+            consoles: dict[str, str] = {}  # one string per console, not one per game
+            return [
+                CatalogueGame(
+                    game_id,
+                    title,
+                    console_id,
+                    consoles.setdefault(console, console),
+                    compact_icon(icon),
+                    achievements,
+                    points,
+                )
+                for game_id, title, console_id, console, icon, achievements, points in rows
+            ]
 
     async def state(self) -> CatalogueState:
         async with self.store.transaction() as conn:

@@ -39,7 +39,7 @@ def catalogue_of(store: Store, games: list[CatalogueGame] | None) -> Catalogue:
 
 
 TRICKY_GAMES = [
-    CatalogueGame(i, t, c, CONSOLES[c], f"/Images/{i:06d}.png", 20, 200) for i, t, c in TRICKY
+    CatalogueGame(i, t, c, CONSOLES[c], i, 20, 200) for i, t, c in TRICKY
 ]
 
 

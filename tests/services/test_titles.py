@@ -10,7 +10,7 @@ from tests.fakes.catalogue import CONSOLES, TRICKY
 
 
 def game(game_id: int, title: str, console_id: int = 3) -> CatalogueGame:
-    return CatalogueGame(game_id, title, console_id, CONSOLES[console_id], "/Images/1.png", 10, 100)
+    return CatalogueGame(game_id, title, console_id, CONSOLES[console_id], 1, 10, 100)
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +122,12 @@ def test_a_prefix_of_many_gives_at_most_the_limit_best_first() -> None:
 def test_huge_input_is_searched_without_error(index: TitleIndex) -> None:
     assert isinstance(index.search("metroid " * 300), list)
     assert index.exact("a" * 5000) == []
+
+
+@pytest.mark.parametrize("path", ["/Images/048245.png", "/Images/000001.png", "", "/Images/x.png",
+                                  "/Images/1234567.png", "https://elsewhere/icon.png"])
+def test_icons_are_kept_compact_and_come_back_as_they_were(path: str) -> None:
+    from bot.ra.models import compact_icon
+
+    assert CatalogueGame(1, "T", 1, "C", compact_icon(path), 1, 1).icon_path == path
+    assert isinstance(compact_icon("/Images/048245.png"), int)
