@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -32,7 +33,7 @@ from bot.ra.errors import (
     RAUserNotFound,
 )
 from bot.ra.limiter import Priority, UpstreamLimiter
-from bot.ra.models import GameInfo, GameProgress, UserProfile
+from bot.ra.models import EarnedAchievement, GameInfo, GameProgress, UserProfile
 from bot.stats import Stats
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 USER_AGENT = "RetroAchievementsDiscordBot/0.1 (discord.py; +https://github.com/)"
 _USERNAME = re.compile(r"[A-Za-z0-9]{2,20}")
 _ULID = re.compile(r"[0-9A-Za-z]{26}")
+EARNED_PAGE = 500  # API_GetAchievementsEarnedBetween's LIMIT
 _PROGRESS_FIELDS = {
     "possible": "NumPossibleAchievements",
     "possible_score": "PossibleScore",
@@ -68,6 +70,16 @@ def _int(value: Any, what: str) -> int:
     if value is None:
         return 0
     raise RABadResponse(f"{what} is not a number")
+
+
+def _ra_date(value: Any) -> datetime:
+    """RA's `"YYYY-MM-DD HH:MM:SS"`, written in UTC without a zone."""
+    if not isinstance(value, str):
+        raise RABadResponse("Date is not a date")
+    try:
+        return datetime.strptime(value.strip(), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    except ValueError:
+        raise RABadResponse("Date is not a date") from None
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -217,6 +229,38 @@ class RAClient:
             total_points=_int(data.get("TotalPoints"), "TotalPoints"),
             total_softcore_points=_int(data.get("TotalSoftcorePoints"), "TotalSoftcorePoints"),
         )
+
+    async def get_achievements_earned_between(
+        self,
+        user: str,
+        start: int,
+        end: int,
+        *,
+        priority: Priority = Priority.INTERACTIVE,
+    ) -> list[EarnedAchievement]:
+        """What `user` unlocked from epoch second `start` to `end`, both included, oldest first.
+
+        RA answers at most EARNED_PAGE entries (the earliest); the caller pages by asking again
+        from the last date. An unknown user answers `[]`, like one who earned nothing.
+        """
+        params = {"u": user, "f": str(int(start)), "t": str(int(end))}
+        data = await self._call("API_GetAchievementsEarnedBetween", params, priority)
+        if not isinstance(data, list):
+            raise RABadResponse("API_GetAchievementsEarnedBetween answered no list")
+        earned = []
+        for entry in data:
+            if not isinstance(entry, dict):
+                raise RABadResponse("API_GetAchievementsEarnedBetween entry is not an object")
+            earned.append(
+                EarnedAchievement(
+                    achievement_id=_int(entry.get("AchievementID"), "AchievementID"),
+                    game_id=_int(entry.get("GameID"), "GameID"),
+                    points=_int(entry.get("Points"), "Points"),
+                    hardcore=_int(entry.get("HardcoreMode"), "HardcoreMode") == 1,
+                    date=_ra_date(entry.get("Date")),
+                )
+            )
+        return earned
 
     async def check_key(self) -> None:
         """Raise unless RA accepts the key (one cheap call with no parameters)."""

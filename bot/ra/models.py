@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,3 +60,17 @@ class UserProfile:
     user_pic_path: str  # site-relative, e.g. "/UserPic/MaxMilyin.png"
     total_points: int
     total_softcore_points: int
+
+
+@dataclass(frozen=True, slots=True)
+class EarnedAchievement:
+    """One unlock of API_GetAchievementsEarnedBetween: when, on which game, worth what.
+
+    `date` is RA's effective unlock time (the hardcore one when there is one), in UTC.
+    """
+
+    achievement_id: int
+    game_id: int
+    points: int
+    hardcore: bool
+    date: datetime
