@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.formatting.progress import Links
 from bot.ra.client import USER_AGENT, RAClient
 from bot.ra.limiter import UpstreamLimiter
+from bot.services.challenges import ChallengePoster, Challenges
 from bot.services.game_sets import GameSets
 from bot.services.guild_limits import GuildRateLimits
 from bot.services.leaderboard import Leaderboards
@@ -29,6 +30,7 @@ from bot.services.ra import RAService
 from bot.services.scheduler import Scheduler
 from bot.stats import Stats
 from bot.store import Store
+from bot.store.challenges import ChallengeStore
 from bot.store.schedules import ScheduleStore
 from bot.tree import BotTree
 
@@ -43,6 +45,7 @@ EXTENSIONS = (
     "bot.cogs.gamesets",
     "bot.cogs.settings",
     "bot.cogs.status",
+    "bot.cogs.challenges",
 )
 
 
@@ -73,6 +76,9 @@ class RABot(commands.AutoShardedBot):
     guild_limits: GuildRateLimits
     stats: Stats
     links: Links
+    challenges: Challenges
+    challenge_store: ChallengeStore
+    challenge_poster: ChallengePoster
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(
@@ -138,15 +144,30 @@ class RABot(commands.AutoShardedBot):
             links=self.links,
             spread_seconds=s.schedule_spread_seconds,
         )
+        self.challenges = Challenges(self.ra)
+        self.challenge_store = ChallengeStore(self.store)
+        self.challenge_poster = ChallengePoster(
+            self.challenge_store,
+            self.challenges,
+            DiscordPublisher(self),
+            owner=f"{socket.gethostname()}:{os.getpid()}",
+            links=self.links,
+            spread_seconds=s.schedule_spread_seconds,
+        )
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         if s.sync_commands:
             await self.sync_commands()
         self._scheduler_task = asyncio.create_task(self._run_scheduler())
+        self._challenge_task = asyncio.create_task(self._run_challenge_poster())
 
     async def _run_scheduler(self) -> None:
         await self.wait_until_ready()
         await self.scheduler.run_forever()
+
+    async def _run_challenge_poster(self) -> None:
+        await self.wait_until_ready()
+        await self.challenge_poster.run_forever()
 
     async def _use_gateway_of_api_base(self) -> None:
         """With a custom REST base, take the gateway URL from that base's /gateway/bot."""
@@ -179,6 +200,10 @@ class RABot(commands.AutoShardedBot):
 
     async def _release(self) -> None:
         task = getattr(self, "_scheduler_task", None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        task = getattr(self, "_challenge_task", None)
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
