@@ -6,14 +6,21 @@ import asyncio
 import logging
 import time
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import BadInput
-from bot.formatting.challenges import challenges_embed, games_text, standings_embed, window_text
+from bot.formatting.challenges import (
+    ROWS,
+    challenges_embed,
+    games_text,
+    standings_embed,
+    standings_page_count,
+    window_text,
+)
 from bot.formatting.text import escape
 from bot.options import parse_games_now
 from bot.replies import defer, reply
@@ -21,6 +28,7 @@ from bot.services.challenge_times import next_post, parse_window
 from bot.services.game_sets import normalize_name
 from bot.services.schedule_times import Cadence
 from bot.store.challenges import Challenge, ChallengeExists
+from bot.views.paginator import Paginator
 
 if TYPE_CHECKING:
     from bot.bot import RABot
@@ -32,6 +40,26 @@ MAX_NAME = 40
 MAX_CHALLENGES = 25
 PROGRESS_NOTE_AFTER = 3.0
 AUTOCOMPLETE_TIMEOUT = 2.0
+
+
+class TextChannelOption(app_commands.Transformer):
+    """A text channel, picked from text channels only, kept as Discord sent it: a channel
+    deleted since (not in the bot's cache) then gets a clear sentence, not a generic error."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        return [discord.ChannelType.text, discord.ChannelType.news]
+
+    async def transform(
+        self, interaction: discord.Interaction[Any], value: Any, /
+    ) -> app_commands.AppCommandChannel:
+        if not isinstance(value, app_commands.AppCommandChannel):
+            raise BadInput("That channel no longer exists: pick another one.")
+        return value
 
 
 class Every(StrEnum):
@@ -104,7 +132,8 @@ class ChallengeCommands(commands.Cog):
         games: app_commands.Range[str, 1, GAMES_MAX_LENGTH],
         start: app_commands.Range[str, 1, 40],
         end: app_commands.Range[str, 1, 40],
-        channel: discord.app_commands.AppCommandChannel | None = None,
+        channel: app_commands.Transform[app_commands.AppCommandChannel, TextChannelOption]
+        | None = None,
         every: Every | None = None,
     ) -> None:
         guild = interaction.guild
@@ -207,7 +236,9 @@ class ChallengeCommands(commands.Cog):
         found = await self.bot.challenge_store.named(guild.id, normalize_name(name))
         if found is None:
             raise no_such(name)
-        self.bot.guild_limits.take_command(guild.id, interaction.user.id)
+        now = self.bot.challenge_poster.clock()
+        if now >= found.starts_at:  # before the start nothing is asked of RA
+            self.bot.guild_limits.take_command(guild.id, interaction.user.id)
         members = await self.bot.members.linked_in(guild)
         started = last_note = time.monotonic()
 
@@ -218,10 +249,27 @@ class ChallengeCommands(commands.Cog):
                 last_note = now
                 await reply(interaction, f"Fetching from RetroAchievements… {done}/{total}")
 
-        board = await self.bot.challenges.standings(
-            found, members, self.bot.challenge_poster.clock(), on_progress=note
+        board = await self.bot.challenges.standings(found, members, now, on_progress=note)
+        pages = standings_page_count(board)
+
+        def make_page(page: int) -> discord.Embed:
+            return standings_embed(board, self.bot.links, page=page)
+
+        if pages == 1:
+            await reply(interaction, embeds=[make_page(0)])
+            return
+        position = board.board.position_of(interaction.user.id)
+        view = Paginator(
+            owner_id=interaction.user.id,
+            pages=pages,
+            make_page=make_page,
+            position_of_owner=None if position is None else position // ROWS,
         )
-        await reply(interaction, embeds=[standings_embed(board, self.bot.links)])
+        await reply(interaction, embeds=[make_page(0)], view=view)
+        try:
+            view.message = await interaction.original_response()
+        except discord.HTTPException:
+            view.stop()
 
     @challenge.command(name="list", description="This server's challenges")
     async def list_challenges(self, interaction: discord.Interaction[RABot]) -> None:

@@ -84,6 +84,10 @@ def podium(standings: ChallengeBoard) -> str:
     )
 
 
+def standings_page_count(standings: ChallengeBoard, rows: int = ROWS) -> int:
+    return max(1, -(-len(standings.board.standings) // rows))
+
+
 def standings_embed(
     standings: ChallengeBoard,
     links: Links,
@@ -91,8 +95,16 @@ def standings_embed(
     changes: Mapping[int, str] | None = None,
     footer: str | None = None,
     rows: int = ROWS,
+    page: int | None = None,
 ) -> discord.Embed:
-    """The standings: window, (final: the podium), ranked rows, who has not started."""
+    """The standings: window, (final: the podium), ranked rows, who has not started.
+
+    `page` (0-based) shows that page of rows, with "Page n/m" in the footer; None shows the
+    first `rows` with a pointer to `/challenge standings` for the rest (a post).
+    """
+    pages = standings_page_count(standings, rows)
+    shown = 0 if page is None else max(0, min(page, pages - 1))
+    first = shown * rows
     challenge = standings.challenge
     board = standings.board
     name = escape(challenge.name, 60)
@@ -105,18 +117,20 @@ def standings_embed(
     else:
         lines.append(f"Ends <t:{int(challenge.ends_at.timestamp())}:R>.")
     lines.append("")
-    for index, standing in enumerate(board.standings[:rows]):
+    for index, standing in enumerate(board.standings[first : first + rows], start=first):
         line = standing_line(index, standing)
         change = (changes or {}).get(standing.member.user_id)
         lines.append(f"{line} · {change}" if change else line)
-    if len(board.standings) > rows:
-        lines.append(f"…and {len(board.standings) - rows} more.")
+    if page is None and len(board.standings) > rows:
+        lines.append(
+            f"…and {len(board.standings) - rows} more: `/challenge standings` lists everyone."
+        )
     if not board.standings and not standings.not_started:
         lines.append(
             "Nobody in this server has linked a RetroAchievements account yet: members join "
             "by using `/link` here."
         )
-    if standings.not_started:
+    if standings.not_started and shown == pages - 1:
         names = ", ".join(
             escape(m.display_name, 24) for m in standings.not_started[:NOT_STARTED_SHOWN]
         )
@@ -124,7 +138,10 @@ def standings_embed(
         lines.append(f"\nNot started: {names}" + (f" and {more} more" if more > 0 else ""))
     embed = board_page(board, 0, title, links)
     embed.description = "\n".join(lines)[:4096]
-    embed.set_footer(text=footer or RULE)
+    text = footer or RULE
+    if page is not None and pages > 1:
+        text = f"Page {shown + 1}/{pages} · {text}"
+    embed.set_footer(text=text)
     if standings.until is not None:
         embed.timestamp = min(standings.until, board.fetched_at or standings.until)
     return embed

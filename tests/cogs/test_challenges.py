@@ -8,6 +8,7 @@ from typing import Any
 import discord
 
 from tests.fakes.bot_harness import Harness
+from tests.fakes.fake_ra import fake_ulid
 
 EARNED = "API_GetAchievementsEarnedBetween"
 TODAY = datetime.now(UTC).date()
@@ -215,3 +216,38 @@ async def test_names_autocomplete_from_this_servers_challenges(harness: Harness)
     response = await interaction.wait_response()
     assert response["type"] == 8
     assert [c["value"] for c in response["data"]["choices"]] == ["December"]
+
+
+async def test_long_standings_page_for_the_caller_and_not_started_come_last(
+    harness: Harness,
+) -> None:
+    guild = harness.discord.guild_ids[0]
+    ids = []
+    for n in range(32):  # 30 who earned n + 1 points, 2 who earned nothing
+        uid = harness.discord.add_member(guild, f"player{n:02}")
+        harness.ra.add_user(f"P{n:02}")
+        if n < 30:
+            harness.ra.add_unlock(f"P{n:02}", 1, 1000 + n, points=n + 1, at=at_day(-2))
+        await harness.bot.store.set_link(uid, fake_ulid(f"P{n:02}"), f"P{n:02}")
+        ids.append(uid)
+    await harness.bot.store.mark_seen(guild, ids)
+    await create(harness)
+    caller = ids[0]  # 1 point: rank 30, page 2
+    interaction = await harness.command("challenge standings", name="December", user_id=caller)
+    answer = await interaction.wait_final()
+    embed = answer["embeds"][0]
+    assert embed["footer"]["text"].startswith("Page 1/2 · Earned inside the window")
+    assert embed["description"].splitlines()[3].startswith("🥇 **player29** (P29) · 30 pts")
+    assert "Not started" not in embed["description"]
+    buttons = {c["label"]: c for row in answer["components"] for c in row["components"]}
+    message = interaction.original
+    assert message is not None
+    press = await harness.discord.press_button(
+        message, buttons["My position"]["custom_id"], user_id=caller
+    )
+    page = (await press.wait_response())["data"]["embeds"][0]
+    assert page["footer"]["text"].startswith("Page 2/2")
+    lines = page["description"].splitlines()
+    assert lines[3].startswith("`#26` **player04** (P04) · 5 pts")
+    assert lines[-1] == "Not started: player30, player31"
+    assert len(harness.ra.calls(EARNED)) == 32
