@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import autocomplete
 from bot.errors import BadInput
 from bot.formatting.challenges import (
     ROWS,
@@ -42,6 +43,9 @@ PROGRESS_NOTE_AFTER = 3.0
 AUTOCOMPLETE_TIMEOUT = 2.0
 
 
+Picked = app_commands.AppCommandChannel | discord.abc.Snowflake
+
+
 class TextChannelOption(app_commands.Transformer):
     """A text channel, picked from text channels only, kept as Discord sent it: a channel
     deleted since (not in the bot's cache) then gets a clear sentence, not a generic error."""
@@ -54,12 +58,10 @@ class TextChannelOption(app_commands.Transformer):
     def channel_types(self) -> list[discord.ChannelType]:
         return [discord.ChannelType.text, discord.ChannelType.news]
 
-    async def transform(
-        self, interaction: discord.Interaction[Any], value: Any, /
-    ) -> app_commands.AppCommandChannel:
-        if not isinstance(value, app_commands.AppCommandChannel):
-            raise BadInput("That channel no longer exists: pick another one.")
-        return value
+    async def transform(self, interaction: discord.Interaction[Any], value: Any, /) -> Picked:
+        if isinstance(value, app_commands.AppCommandChannel | discord.abc.Snowflake):
+            return value
+        return discord.Object(int(str(value)))  # an id Discord could not resolve
 
 
 class Every(StrEnum):
@@ -117,6 +119,7 @@ class ChallengeCommands(commands.Cog):
 
     @challenge.command(name="create", description="Start a challenge: a window over games")
     @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.autocomplete(games=autocomplete.games)
     @app_commands.describe(
         name="The challenge's name, e.g. December 2026",
         games="Game ids, RetroAchievements game links, or a game set's name",
@@ -132,8 +135,7 @@ class ChallengeCommands(commands.Cog):
         games: app_commands.Range[str, 1, GAMES_MAX_LENGTH],
         start: app_commands.Range[str, 1, 40],
         end: app_commands.Range[str, 1, 40],
-        channel: app_commands.Transform[app_commands.AppCommandChannel, TextChannelOption]
-        | None = None,
+        channel: app_commands.Transform[Picked, TextChannelOption] | None = None,
         every: Every | None = None,
     ) -> None:
         guild = interaction.guild
@@ -191,9 +193,7 @@ class ChallengeCommands(commands.Cog):
             ephemeral=True,
         )
 
-    def _check_channel(
-        self, guild: discord.Guild, channel: discord.app_commands.AppCommandChannel
-    ) -> int:
+    def _check_channel(self, guild: discord.Guild, channel: Picked) -> int:
         found = guild.get_channel(channel.id)
         if found is None:
             raise BadInput("That channel no longer exists: pick another one.")

@@ -251,3 +251,21 @@ async def test_long_standings_page_for_the_caller_and_not_started_come_last(
     assert lines[3].startswith("`#26` **player04** (P04) · 5 pts")
     assert lines[-1] == "Not started: player30, player31"
     assert len(harness.ra.calls(EARNED)) == 32
+
+
+async def test_a_channel_discord_could_not_resolve_is_said_plainly(harness: Harness) -> None:
+    answer = await create(harness, channel=123456789012345678)
+    assert answer["ephemeral"]
+    assert answer["content"] == "That channel no longer exists: pick another one."
+    assert await harness.bot.challenge_store.for_guild(harness.discord.guild_ids[0]) == []
+
+
+async def test_create_offers_the_games_autocomplete(harness: Harness) -> None:
+    await harness.bot.store.create_set(harness.discord.guild_ids[0], "Monthly", [1], 1)
+    interaction = await harness.discord.send_interaction(
+        "challenge create",
+        [{"name": "name", "value": "x"}, {"name": "games", "value": "Mon", "focused": True}],
+        interaction_type=4,
+    )
+    response = await interaction.wait_response()
+    assert "Monthly" in [c["value"] for c in response["data"]["choices"]]
