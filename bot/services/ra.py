@@ -100,7 +100,9 @@ class RAService:
         self._earned: TTLCache[tuple[str, int, int], EarnedWindow] = TTLCache(
             progress_ttl, 50_000, clock
         )
-        self._earned_flights: SingleFlight[tuple[str, int, int], EarnedWindow] = SingleFlight()
+        self._earned_flights: SingleFlight[tuple[str, int, int, bool], EarnedWindow] = (
+            SingleFlight()
+        )
 
     async def wait_idle(self) -> None:
         """Wait until no RA work is in flight (shutdown, and tests that need a quiet service)."""
@@ -317,8 +319,12 @@ class RAService:
         """
         key = (user.lower(), start, end)
         cached = self._earned.get(key)
-        self._hit(cached is not None)
-        if cached is not None:
+        # A running window's figures are reused like progress; the closed window's only once
+        # they reach its end (the final standings count up to the last second).
+        closed = until >= end
+        usable = cached is not None and (not closed or cached.until >= end)
+        self._hit(usable)
+        if cached is not None and usable:
             return cached
 
         async def fetch() -> EarnedWindow:
@@ -345,4 +351,4 @@ class RAService:
             self._earned.set(key, window)
             return window
 
-        return await self._earned_flights.run(key, fetch)
+        return await self._earned_flights.run((*key, closed), fetch)

@@ -313,3 +313,18 @@ async def test_scheduled_standings_wait_behind_commands(world: World) -> None:
     await world.add()
     await poster.run_due(datetime(2026, 12, 7, tzinfo=UTC))
     assert seen == [Priority.SCHEDULED] * 3
+
+
+async def test_the_final_standings_do_not_reuse_figures_from_before_the_end(world: World) -> None:
+    challenge = await world.add()
+    service = world.service(ttl=120)
+    members = world.channel.members[1:2]
+    await service.standings(challenge, members, END - timedelta(minutes=1))
+    await service.standings(challenge, members, END - timedelta(seconds=30))  # cached
+    assert len(world.ra.calls(EARNED)) == 1
+    world.ra.add_unlock("Scott", 228, 103, points=7, at=END - timedelta(seconds=10))
+    final = await service.standings(challenge, members, END)
+    (scott,) = final.board.standings
+    assert scott.hardcore_points == 37 and len(world.ra.calls(EARNED)) == 2
+    await service.standings(challenge, members, END + timedelta(hours=1))  # closed: cached
+    assert len(world.ra.calls(EARNED)) == 2
