@@ -80,6 +80,11 @@ def parse_challenge_name(text: str) -> str:
     return name
 
 
+def in_code(text: str) -> str:
+    """Text shown as is inside a code span (which has no markdown, only no backticks)."""
+    return text.replace("`", "'")
+
+
 def no_such(name: str) -> BadInput:
     return BadInput(
         f"This server has no challenge named {escape(name, 40)}: `/challenge list` shows them."
@@ -189,7 +194,7 @@ class ChallengeCommands(commands.Cog):
             interaction,
             f"Challenge **{escape(title, 40)}** on {games_shown}: {window_text(created)}. "
             + self._posts_sentence(created)
-            + f" Anyone can see it with `/challenge standings name:{escape(title, 40)}`.",
+            + f" Anyone can see it with `/challenge standings name:{in_code(title)}`.",
             ephemeral=True,
         )
 

@@ -156,7 +156,10 @@ async def test_standings_rank_what_each_member_earned_inside_the_window(
     harness.ra.add_unlock("Scott", 228, 2, points=5, at=at_day(-20))  # before the start
     harness.ra.add_unlock("MaxMilyin", 1, 3, points=10, at=at_day(-1), hardcore=False)
     harness.ra.add_unlock("MaxMilyin", 14402, 4, points=50, at=at_day(-1))  # not its game
-    await create(harness, name="Winter *Cup*")
+    created = await create(harness, name="Winter *Cup*")
+    assert created["content"].endswith(
+        "Anyone can see it with `/challenge standings name:Winter *Cup*`."
+    )
     before = len(harness.ra.calls(EARNED))
 
     answer = await harness.answer("challenge standings", name="winter *cup*")
