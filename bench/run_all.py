@@ -22,6 +22,7 @@ BENCHMARKS = (
     "bench_fanout",
     "bench_catalogue",
     "bench_first_progress",
+    "bench_challenge",
 )
 
 

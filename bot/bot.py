@@ -21,6 +21,7 @@ from bot.formatting.progress import Links
 from bot.ra.client import USER_AGENT, RAClient
 from bot.ra.limiter import UpstreamLimiter
 from bot.services.catalogue import Catalogue
+from bot.services.challenges import ChallengePoster, Challenges
 from bot.services.game_sets import GameSets
 from bot.services.guild_limits import GuildRateLimits
 from bot.services.leaderboard import Leaderboards
@@ -32,6 +33,7 @@ from bot.services.scheduler import Scheduler
 from bot.stats import Stats
 from bot.store import Store
 from bot.store.catalogue import CatalogueStore
+from bot.store.challenges import ChallengeStore
 from bot.store.schedules import ScheduleStore
 from bot.tree import BotTree
 
@@ -46,6 +48,7 @@ EXTENSIONS = (
     "bot.cogs.gamesets",
     "bot.cogs.settings",
     "bot.cogs.status",
+    "bot.cogs.challenges",
 )
 
 
@@ -78,6 +81,9 @@ class RABot(commands.AutoShardedBot):
     guild_limits: GuildRateLimits
     stats: Stats
     links: Links
+    challenges: Challenges
+    challenge_store: ChallengeStore
+    challenge_poster: ChallengePoster
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(
@@ -152,6 +158,16 @@ class RABot(commands.AutoShardedBot):
             links=self.links,
             spread_seconds=s.schedule_spread_seconds,
         )
+        self.challenges = Challenges(self.ra)
+        self.challenge_store = ChallengeStore(self.store)
+        self.challenge_poster = ChallengePoster(
+            self.challenge_store,
+            self.challenges,
+            DiscordPublisher(self),
+            owner=f"{socket.gethostname()}:{os.getpid()}",
+            links=self.links,
+            spread_seconds=s.schedule_spread_seconds,
+        )
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         if s.sync_commands:
@@ -161,10 +177,15 @@ class RABot(commands.AutoShardedBot):
         self._catalogue_task = asyncio.create_task(
             self.catalogue.run_forever(fetch=s.catalogue_refresh_hours > 0)
         )
+        self._challenge_task = asyncio.create_task(self._run_challenge_poster())
 
     async def _run_scheduler(self) -> None:
         await self.wait_until_ready()
         await self.scheduler.run_forever()
+
+    async def _run_challenge_poster(self) -> None:
+        await self.wait_until_ready()
+        await self.challenge_poster.run_forever()
 
     async def _use_gateway_of_api_base(self) -> None:
         """With a custom REST base, take the gateway URL from that base's /gateway/bot."""
@@ -196,8 +217,8 @@ class RABot(commands.AutoShardedBot):
         await asyncio.shield(self._teardown)
 
     async def _release(self) -> None:
-        tasks = [getattr(self, name, None) for name in ("_scheduler_task", "_catalogue_task")]
-        for task in tasks:
+        names = ("_scheduler_task", "_challenge_task", "_catalogue_task")
+        for task in [getattr(self, name, None) for name in names]:
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)

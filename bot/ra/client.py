@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -35,6 +36,7 @@ from bot.ra.limiter import Priority, UpstreamLimiter
 from bot.ra.models import (
     CatalogueGame,
     Console,
+    EarnedAchievement,
     GameInfo,
     GameProgress,
     UserProfile,
@@ -48,6 +50,7 @@ USER_AGENT = "RetroAchievementsDiscordBot/0.1 (discord.py; +https://github.com/)
 _USERNAME = re.compile(r"[A-Za-z0-9]{2,20}")
 _ULID = re.compile(r"[0-9A-Za-z]{26}")
 MAX_TITLE = 200  # characters of a game title kept (RA's column is 80; more is garbage)
+EARNED_PAGE = 500  # API_GetAchievementsEarnedBetween's LIMIT
 _PROGRESS_FIELDS = {
     "possible": "NumPossibleAchievements",
     "possible_score": "PossibleScore",
@@ -76,6 +79,16 @@ def _int(value: Any, what: str) -> int:
     if value is None:
         return 0
     raise RABadResponse(f"{what} is not a number")
+
+
+def _ra_date(value: Any) -> datetime:
+    """RA's `"YYYY-MM-DD HH:MM:SS"`, written in UTC without a zone."""
+    if not isinstance(value, str):
+        raise RABadResponse("Date is not a date")
+    try:
+        return datetime.strptime(value.strip(), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    except ValueError:
+        raise RABadResponse("Date is not a date") from None
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -259,7 +272,7 @@ class RAClient:
         )
         if not isinstance(data, list):
             raise RABadResponse("API_GetGameList answered no list")
-        games: list[CatalogueGame] = []
+        games: dict[int, CatalogueGame] = {}  # a game listed twice is kept once (the first)
         for entry in data:
             if not isinstance(entry, dict):
                 continue
@@ -272,24 +285,54 @@ class RAClient:
                 continue
             if game_id <= 0 or not isinstance(title, str) or not title.strip():
                 continue
-            if achievements <= 0:
-                continue  # f=1 already leaves these out; an older server may not
+            if achievements <= 0 or game_id in games:
+                continue  # f=1 leaves games without achievements out; an older server may not
             console_name = entry.get("ConsoleName")
             icon = entry.get("ImageIcon")
-            games.append(
-                CatalogueGame(
-                    game_id=game_id,
-                    title=title.strip()[:MAX_TITLE],
-                    console_id=console.console_id,
-                    console=console_name.strip()
-                    if isinstance(console_name, str) and console_name.strip()
-                    else console.name,
-                    icon=compact_icon(icon) if isinstance(icon, str) else "",
-                    achievements=achievements,
-                    points=points,
+            games[game_id] = CatalogueGame(
+                game_id=game_id,
+                title=title.strip()[:MAX_TITLE],
+                console_id=console.console_id,
+                console=console_name.strip()
+                if isinstance(console_name, str) and console_name.strip()
+                else console.name,
+                icon=compact_icon(icon) if isinstance(icon, str) else "",
+                achievements=achievements,
+                points=points,
+            )
+        return list(games.values())
+
+    async def get_achievements_earned_between(
+        self,
+        user: str,
+        start: int,
+        end: int,
+        *,
+        priority: Priority = Priority.INTERACTIVE,
+    ) -> list[EarnedAchievement]:
+        """What `user` unlocked from epoch second `start` to `end`, both included, oldest first.
+
+        RA answers at most EARNED_PAGE entries (the earliest); the caller pages by asking again
+        from the last date. An unknown user answers `[]`, like one who earned nothing.
+        """
+        params = {"u": user, "f": str(int(start)), "t": str(int(end))}
+        data = await self._call("API_GetAchievementsEarnedBetween", params, priority)
+        if not isinstance(data, list):
+            raise RABadResponse("API_GetAchievementsEarnedBetween answered no list")
+        earned = []
+        for entry in data:
+            if not isinstance(entry, dict):
+                raise RABadResponse("API_GetAchievementsEarnedBetween entry is not an object")
+            earned.append(
+                EarnedAchievement(
+                    achievement_id=_int(entry.get("AchievementID"), "AchievementID"),
+                    game_id=_int(entry.get("GameID"), "GameID"),
+                    points=_int(entry.get("Points"), "Points"),
+                    hardcore=_int(entry.get("HardcoreMode"), "HardcoreMode") == 1,
+                    date=_ra_date(entry.get("Date")),
                 )
             )
-        return games
+        return earned
 
     async def check_key(self) -> None:
         """Raise unless RA accepts the key (one cheap call with no parameters)."""
@@ -305,7 +348,8 @@ class RAClient:
         *,
         not_found_user: str | None = None,
     ) -> Any:
-        deadline = [time.monotonic() + self._retry_budget]
+        # [when the retry budget runs out, whether queued work has started it at its turn yet]
+        deadline: list[float] = [time.monotonic() + self._retry_budget, 0.0]
         attempt = 0
         while True:
             try:
@@ -350,7 +394,10 @@ class RAClient:
             query["z"] = self._username
         if patience is not None:
             # Work that expected to queue: its retry budget starts with its turn.
-            deadline[0] = max(deadline[0], time.monotonic() + self._retry_budget)
+            # Once: the first turn starts the budget, retries after it spend the same budget.
+            if not deadline[1]:
+                deadline[0] = max(deadline[0], time.monotonic() + self._retry_budget)
+                deadline[1] = 1.0
         failure: RAUnavailable | None = None
         started = time.monotonic()
         status = 0

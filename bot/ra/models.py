@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,3 +103,17 @@ def compact_icon(path: str) -> int | str:
     """RA's usual icon path as its number (round-trips through CatalogueGame.icon_path)."""
     match = _ICON.fullmatch(path)
     return int(match.group(1)) if match else path
+
+
+@dataclass(frozen=True, slots=True)
+class EarnedAchievement:
+    """One unlock of API_GetAchievementsEarnedBetween: when, on which game, worth what.
+
+    `date` is RA's effective unlock time (the hardcore one when there is one), in UTC.
+    """
+
+    achievement_id: int
+    game_id: int
+    points: int
+    hardcore: bool
+    date: datetime

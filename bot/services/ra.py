@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.ra.client import RAClient
+from bot.ra.client import EARNED_PAGE, RAClient
 from bot.ra.errors import RAUserNotFound
 from bot.ra.limiter import Priority
-from bot.ra.models import GameInfo, GameProgress, UserProfile
+from bot.ra.models import EarnedAchievement, GameInfo, GameProgress, UserProfile
 from bot.services.cache import SingleFlight, TTLCache
 from bot.stats import Stats
 
@@ -51,6 +51,16 @@ class ProgressReport:
     profile: UserProfile
     games: list[GameEntry]
     fetched_at: datetime  # when the oldest figure in the report came from RA
+
+
+@dataclass(frozen=True)
+class EarnedWindow:
+    """A user's unlocks from `start` to `until` (epoch seconds, both included), oldest first."""
+
+    start: int
+    until: int
+    unlocks: list[EarnedAchievement]
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,13 @@ class RAService:
         self._hot_games: OrderedDict[int, None] = OrderedDict()
         self._open: dict[str, tuple[list[int], asyncio.Task[dict[int, FetchedProgress]]]] = {}
         self._game_ttl = game_ttl
+        # Challenges: (user, window start, window end) -> what was earned up to a time.
+        self._earned: TTLCache[tuple[str, int, int], EarnedWindow] = TTLCache(
+            progress_ttl, 50_000, clock
+        )
+        self._earned_flights: SingleFlight[tuple[str, int, int, bool], EarnedWindow] = (
+            SingleFlight()
+        )
 
     async def wait_idle(self) -> None:
         """Wait until no RA work is in flight (shutdown, and tests that need a quiet service)."""
@@ -97,6 +114,7 @@ class RAService:
                 self._progress_flights.tasks()
                 | self._game_flights.tasks()
                 | self._profile_flights.tasks()
+                | self._earned_flights.tasks()
             )
             if not flights:
                 return
@@ -305,3 +323,53 @@ class RAService:
         entries = [GameEntry(gid, progress[gid].progress, infos[gid]) for gid in game_ids]
         fetched_at = min(progress[gid].at for gid in game_ids)
         return ProgressReport(profile, entries, fetched_at)
+
+    # -- challenges: what a user earned in a window ---------------------------------------------
+
+    async def earned_between(
+        self,
+        user: str,
+        start: int,
+        until: int,
+        end: int,
+        priority: Priority = Priority.INTERACTIVE,
+    ) -> EarnedWindow:
+        """What `user` unlocked from `start` to `until` (epoch seconds, both included) of a
+        window that closes at `end`: one API_GetAchievementsEarnedBetween call (more only past
+        500 unlocks), cached for the progress time per (user, window) and shared while in flight.
+        """
+        key = (user.lower(), start, end)
+        cached = self._earned.get(key)
+        # A running window's figures are reused like progress; the closed window's only once
+        # they reach its end (the final standings count up to the last second).
+        closed = until >= end
+        usable = cached is not None and (not closed or cached.until >= end)
+        self._hit(usable)
+        if cached is not None and usable:
+            return cached
+
+        async def fetch() -> EarnedWindow:
+            unlocks: list[EarnedAchievement] = []
+            seen: set[tuple[int, bool]] = set()
+            since = start
+            while True:
+                page = await self.client.get_achievements_earned_between(
+                    user, since, until, priority=priority
+                )
+                for unlock in page:
+                    if (unlock.achievement_id, unlock.hardcore) not in seen:
+                        seen.add((unlock.achievement_id, unlock.hardcore))
+                        unlocks.append(unlock)
+                if len(page) < EARNED_PAGE:
+                    break
+                # RA lists the earliest 500: ask again from the last second listed (asked
+                # again, so repeats are dropped above).
+                last = int(page[-1].date.timestamp())
+                since = last if last > since else since + 1
+                if since > until:
+                    break
+            window = EarnedWindow(start, until, unlocks, datetime.now(UTC))
+            self._earned.set(key, window)
+            return window
+
+        return await self._earned_flights.run((*key, closed), fetch)

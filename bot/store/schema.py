@@ -8,6 +8,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     PrimaryKeyConstraint,
@@ -136,4 +137,60 @@ catalogue_state = Table(
     Column("refreshed_at", DateTime(timezone=True), nullable=True),
     Column("refresh_owner", String(64), nullable=True),
     Column("lease_until", DateTime(timezone=True), nullable=True),
+)
+
+# Challenges: a named window over games. `ends_at` is exclusive (the day after the inclusive end
+# date, 00:00 UTC). With a channel, `next_run` is the slot of the next post (`ends_at` for the
+# final one) and `run_at` when to try; both NULL once the final post is made.
+challenges = Table(
+    "challenges",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("guild_id", BigInteger, nullable=False),
+    Column("name_key", String(64), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("game_ids", Text, nullable=False),  # comma-separated, in order
+    Column("set_name", String(64), nullable=True),  # the game set it was made from, if any
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    Column("channel_id", BigInteger, nullable=True),
+    Column("cadence", String(8), nullable=True),  # "daily" | "weekly"; NULL: the final post only
+    Column("next_run", DateTime(timezone=True), nullable=True),
+    Column("run_at", DateTime(timezone=True), nullable=True, index=True),
+    Column("paused_reason", Text, nullable=True),
+    Column("last_result", Text, nullable=True),
+    Column("created_by", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_challenges_guild_name", "guild_id", "name_key", unique=True),
+)
+
+# One row per (challenge, period), exactly as schedule_posts: claimed before sending, marked
+# posted after. The final post's period is the challenge's `ends_at`.
+challenge_posts = Table(
+    "challenge_posts",
+    metadata,
+    Column(
+        "challenge_id", Integer, ForeignKey("challenges.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("period", DateTime(timezone=True), nullable=False),
+    Column("status", String(12), nullable=False),  # "sending" | "posted"
+    Column("claimed_by", String(64), nullable=False),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Column("message_id", BigInteger, nullable=True),
+    PrimaryKeyConstraint("challenge_id", "period"),
+)
+
+# The standings as last posted, for "what changed" in the next post.
+challenge_snapshots = Table(
+    "challenge_snapshots",
+    metadata,
+    Column(
+        "challenge_id",
+        Integer,
+        ForeignKey("challenges.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("period", DateTime(timezone=True), nullable=False),
+    Column("data", Text, nullable=False),  # JSON
 )

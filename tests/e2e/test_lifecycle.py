@@ -49,6 +49,15 @@ CONTRACT = {
     ],
     "settings": [("ratelimit", [("per_minute", INTEGER, True)])],
     "status": [],
+    "challenge": [
+        ("create", [
+            ("name", STRING, True), ("games", STRING, True), ("start", STRING, True),
+            ("end", STRING, True), ("channel", CHANNEL, False), ("every", STRING, False),
+        ]),
+        ("standings", [("name", STRING, True)]),
+        ("list", []),
+        ("delete", [("name", STRING, True)]),
+    ],
 }
 
 
@@ -61,8 +70,11 @@ async def test_start_up_syncs_the_contracts_commands(
     assert {name: shape(c)[1] for name, c in commands.items()} == CONTRACT
     every = {o["name"]: o for o in commands["leaderboard"]["options"]}["schedule"]["options"][2]
     assert [c["value"] for c in every["choices"]] == ["hourly", "daily", "weekly"]
+    create = {o["name"]: o for o in commands["challenge"]["options"]}["create"]["options"]
+    assert [c["value"] for c in create[5]["choices"]] == ["daily", "weekly"]
+    assert sorted(create[4]["channel_types"]) == [0, 5]  # text and announcement channels
     # Guild-only commands are not offered in direct messages.
-    for name in ("compare", "leaderboard", "gameset", "settings"):
+    for name in ("compare", "leaderboard", "gameset", "settings", "challenge"):
         assert commands[name].get("contexts") == [0] or commands[name].get("dm_permission") is False
     assert await bot.terminate() == 0
 

@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from types import TracebackType
 from typing import Any, Literal
@@ -26,6 +27,7 @@ __all__ = [
     "FakeFault",
     "FakeGame",
     "FakeRA",
+    "FakeUnlock",
     "FakeUser",
     "FaultKind",
     "RecordedRequest",
@@ -101,6 +103,19 @@ class FakeGame:
 
 
 @dataclass
+class FakeUnlock:
+    """One achievement a user unlocked: RA keeps one row per user and achievement, dated by
+    the hardcore unlock when there is one (``unlocked_effective_at``)."""
+
+    username: str
+    achievement_id: int
+    game_id: int
+    points: int
+    hardcore: bool
+    at: datetime
+
+
+@dataclass
 class FakeFault:
     """A failure to serve instead of the real answer.
 
@@ -136,6 +151,9 @@ class FakeRA:
         self.users: dict[str, FakeUser] = {}
         self.games: dict[int, FakeGame] = {}
         self.progress: dict[tuple[str, int], tuple[int, int, int, int]] = {}
+        self.unlocks: dict[tuple[str, int], FakeUnlock] = {}
+        # Servers before 2023-10 (RAWeb PR #1943) listed a hardcore unlock twice, once per mode.
+        self.hardcore_listed_twice: bool = False
         self.response_delay: float = 0.0
         self.numbers_as_strings: bool = False
         self.requests: list[RecordedRequest] = []
@@ -149,6 +167,7 @@ class FakeRA:
             "API_GetGame": self._game,
             "API_GetUserProfile": self._user_profile,
             "API_GetAchievementOfTheWeek": self._achievement_of_the_week,
+            "API_GetAchievementsEarnedBetween": self._earned_between,
             "API_GetConsoleIDs": self._console_ids,
             "API_GetGameList": self._game_list,
         }
@@ -196,6 +215,24 @@ class FakeRA:
             achieved_hardcore,
             score_hardcore,
         )
+
+    def add_unlock(
+        self,
+        username: str,
+        game_id: int,
+        achievement_id: int,
+        *,
+        points: int,
+        at: datetime,
+        hardcore: bool = True,
+    ) -> FakeUnlock:
+        """A user unlocks an achievement at ``at`` (UTC); a later hardcore unlock of one held
+        in softcore replaces it, as RA's single row per user and achievement does."""
+        if at.tzinfo is None:
+            raise ValueError("unlock times are UTC-aware")
+        unlock = FakeUnlock(username, achievement_id, game_id, points, hardcore, at)
+        self.unlocks[(username.lower(), achievement_id)] = unlock
+        return unlock
 
     def find_user(self, u: str) -> FakeUser | None:
         """Resolve ``u`` like RA: username or display name (case-insensitive), or ULID."""
@@ -416,6 +453,56 @@ class FakeRA:
                 "Motto": "",
             }
         )
+
+    async def _earned_between(self, params: dict[str, str]) -> web.Response:
+        """One entry per unlock dated in [f, t] (epoch seconds, both included), oldest first
+        (hardcore first within a second), at most 500, with a running ``CumulScore``."""
+        error = _validate_u(params.get("u"))
+        if error is not None:
+            return error
+        user = self.find_user(params["u"])
+        if user is None:
+            return web.json_response([])
+        start = datetime.fromtimestamp(_php_int(params.get("f", "")), UTC)
+        end = datetime.fromtimestamp(_php_int(params.get("t", "")), UTC)
+        rows: list[tuple[FakeUnlock, bool]] = []
+        for (name, _), unlock in self.unlocks.items():
+            if name != user.username.lower():
+                continue
+            at = unlock.at.replace(microsecond=0)
+            if start <= at <= end:
+                rows.append((unlock, unlock.hardcore))
+                if unlock.hardcore and self.hardcore_listed_twice:
+                    rows.append((unlock, False))
+        rows.sort(key=lambda row: (row[0].at.replace(microsecond=0), not row[1]))
+        body = []
+        total = 0
+        for unlock, hardcore in rows[:500]:
+            game = self.games.get(unlock.game_id)
+            total += unlock.points
+            body.append(
+                {
+                    "Date": unlock.at.strftime("%Y-%m-%d %H:%M:%S"),
+                    "HardcoreMode": self._num(int(hardcore)),
+                    "AchievementID": self._num(unlock.achievement_id),
+                    "Title": f"Achievement {unlock.achievement_id}",
+                    "Description": "Do the thing",
+                    "BadgeName": str(unlock.achievement_id),
+                    "Points": self._num(unlock.points),
+                    "TrueRatio": unlock.points * 2,
+                    "Type": None,
+                    "Author": "Scott",
+                    "AuthorULID": fake_ulid("Scott"),
+                    "GameTitle": game.title if game else f"Game {unlock.game_id}",
+                    "GameIcon": game.icon if game else "/Images/000001.png",
+                    "GameID": self._num(unlock.game_id),
+                    "ConsoleName": game.console if game else "Game Boy",
+                    "CumulScore": total,
+                    "BadgeURL": f"/Badge/{unlock.achievement_id}.png",
+                    "GameURL": f"/game/{unlock.game_id}",
+                }
+            )
+        return web.json_response(body)
 
     def _all_consoles(self) -> dict[int, str]:
         consoles = dict(self.consoles)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
@@ -14,7 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.ra.client import USER_AGENT, RAClient, is_valid_ra_user
+from bot.ra.client import USER_AGENT, RAClient, is_valid_ra_user, queue_patience
 from bot.ra.errors import (
     RABadResponse,
     RAError,
@@ -25,7 +26,7 @@ from bot.ra.errors import (
     RAUserNotFound,
 )
 from bot.ra.limiter import UpstreamLimiter
-from bot.ra.models import GameInfo, GameProgress
+from bot.ra.models import CatalogueGame, Console, GameInfo, GameProgress
 from bot.stats import Stats
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeFault, FakeRA
 
@@ -505,3 +506,169 @@ async def test_refused_names_are_not_counted_as_ra_errors(
         await make_client(stats=stats, api_key="A" * 32).check_key()
     snapshot = stats.snapshot()
     assert (snapshot.ra_requests, snapshot.ra_errors) == (2, 1)
+
+
+# -- the catalogue's endpoints ---------------------------------------------------------------------
+
+CONSOLE_IDS = "API_GetConsoleIDs"
+GAME_LIST = "API_GetGameList"
+SNES = Console(3, "SNES/Super Famicom")
+
+
+def shown(games: list[CatalogueGame]) -> list[tuple[int, str, int, str, str, int, int]]:
+    """Games as the bot shows them (however they are kept in memory)."""
+    return [
+        (g.game_id, g.title, g.console_id, g.console, g.icon_path, g.achievements, g.points)
+        for g in games
+    ]
+
+
+def answer(fake: FakeRA, endpoint: str, body: Any) -> None:
+    """The next call to `endpoint` is answered 200 with `body` (JSON unless a str)."""
+    text = body if isinstance(body, str) else json.dumps(body)
+    fake.fail_next(FakeFault("status", 200, body=text), endpoint=endpoint)
+
+
+async def test_get_consoles_lists_the_game_systems(
+    fake_ra: FakeRA, make_client: MakeClient
+) -> None:
+    consoles = await make_client().get_consoles()
+    assert consoles == [Console(1, "Genesis/Mega Drive"), SNES]  # no Hubs, no Events
+    (request,) = fake_ra.calls(CONSOLE_IDS)
+    assert request.params["g"] == "1"
+
+
+async def test_get_consoles_skips_what_is_not_a_usable_game_system(
+    fake_ra: FakeRA, make_client: MakeClient
+) -> None:
+    answer(
+        fake_ra,
+        CONSOLE_IDS,
+        [
+            {"ID": 1, "Name": "Genesis/Mega Drive", "IsGameSystem": True},
+            {"ID": 100, "Name": "Hubs", "IsGameSystem": False},
+            {"ID": "5", "Name": " Game Boy Advance "},  # an id as a string, no flag: kept
+            {"Name": "No ID"},
+            {"ID": 7},
+            {"ID": 8, "Name": "  "},
+            {"ID": 0, "Name": "Zero"},
+            {"ID": "x", "Name": "Bad ID"},
+            "junk",
+            None,
+        ],
+    )
+    assert await make_client().get_consoles() == [
+        Console(1, "Genesis/Mega Drive"),
+        Console(5, "Game Boy Advance"),
+    ]
+
+
+async def test_get_consoles_of_an_empty_list_is_empty(
+    fake_ra: FakeRA, make_client: MakeClient
+) -> None:
+    answer(fake_ra, CONSOLE_IDS, [])
+    assert await make_client().get_consoles() == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"success": False},
+        '"consoles"',
+        [{"ID": 100, "Name": "Hubs", "IsGameSystem": False}, "junk"],
+    ],
+    ids=["object", "string", "nothing-usable"],
+)
+async def test_get_consoles_without_a_usable_list_is_a_bad_response(
+    fake_ra: FakeRA, make_client: MakeClient, body: Any
+) -> None:
+    answer(fake_ra, CONSOLE_IDS, body)
+    with pytest.raises(RABadResponse, match=CONSOLE_IDS):
+        await make_client().get_consoles()
+    assert len(fake_ra.calls(CONSOLE_IDS)) == 1  # not retried
+
+
+@pytest.mark.parametrize("as_strings", [False, True], ids=["numbers", "strings"])
+async def test_get_game_list_parses_a_consoles_games(
+    fake_ra: FakeRA, make_client: MakeClient, as_strings: bool
+) -> None:
+    fake_ra.numbers_as_strings = as_strings
+    assert shown(await make_client().get_game_list(SNES)) == [
+        (14402, "Dragon Quest III", 3, "SNES/Super Famicom", "/Images/066440.png", 69, 950),
+        (228, "Super Mario World", 3, "SNES/Super Famicom", "/Images/066306.png", 96, 1000),
+    ]
+    (request,) = fake_ra.calls(GAME_LIST)
+    assert (request.params["i"], request.params["f"]) == ("3", "1")
+
+
+async def test_get_game_list_skips_entries_that_are_not_games(
+    fake_ra: FakeRA, make_client: MakeClient
+) -> None:
+    answer(
+        fake_ra,
+        GAME_LIST,
+        [
+            {
+                "Title": "Kept",
+                "ID": 10,
+                "ConsoleID": 3,
+                "ConsoleName": "SNES/Super Famicom",
+                "ImageIcon": "/Images/000010.png",
+                "NumAchievements": "5",
+                "Points": "50",
+            },
+            {"Title": "No ID", "NumAchievements": 5, "Points": 50},
+            {"ID": 11, "NumAchievements": 5, "Points": 50},
+            {"ID": 12, "Title": "   ", "NumAchievements": 5, "Points": 50},
+            {"ID": 13, "Title": "No Achievements", "NumAchievements": 0, "Points": 0},
+            {"ID": "bad", "Title": "Bad ID", "NumAchievements": 5, "Points": 50},
+            {"ID": 15, "Title": "Bad Points", "NumAchievements": 5, "Points": "lots"},
+            {"ID": 14, "Title": " No Console Name ", "NumAchievements": 1, "Points": 5},
+            "junk",
+            None,
+        ],
+    )
+    games = await make_client().get_game_list(Console(3, "Super Nintendo"))
+    assert shown(games) == [
+        (10, "Kept", 3, "SNES/Super Famicom", "/Images/000010.png", 5, 50),
+        (14, "No Console Name", 3, "Super Nintendo", "", 1, 5),
+    ]
+
+
+async def test_get_game_list_of_an_unknown_console_is_empty(
+    fake_ra: FakeRA, make_client: MakeClient
+) -> None:
+    assert await make_client().get_game_list(Console(999, "Nothing")) == []
+
+
+async def test_get_game_list_of_console_0_is_a_bad_response(
+    fake_ra: FakeRA, make_client: MakeClient
+) -> None:
+    with pytest.raises(RABadResponse, match=GAME_LIST):
+        await make_client().get_game_list(Console(0, "None"))  # RA: {"success": false}
+    assert len(fake_ra.calls(GAME_LIST)) == 1
+
+
+@pytest.mark.parametrize("body", [{"1": {"Title": "x"}}, '"games"', "null"], ids=str)
+async def test_get_game_list_without_a_list_is_a_bad_response(
+    fake_ra: FakeRA, make_client: MakeClient, body: Any
+) -> None:
+    answer(fake_ra, GAME_LIST, body)
+    with pytest.raises(RABadResponse, match=GAME_LIST):
+        await make_client().get_game_list(SNES)
+
+
+async def test_queued_work_still_gives_up_on_a_429_with_a_short_retry_after(
+    fake_ra: FakeRA, make_client: MakeClient
+) -> None:
+    """Work that expects to queue (the catalogue, a leaderboard's fan-out) gets its retry budget
+    from its turn, but once: RA answering 429 with a Retry-After shorter than the budget, again
+    and again, must still end in RARateLimited, not in retries for ever."""
+    fake_ra.fail_always(FakeFault("status", 429, headers={"Retry-After": "0"}), CONSOLE_IDS)
+    client = make_client(retry_budget=0.3)
+    token = queue_patience.set(60.0)
+    try:
+        with pytest.raises(RARateLimited):
+            await asyncio.wait_for(client.get_consoles(), 3.0)
+    finally:
+        queue_patience.reset(token)

@@ -1,0 +1,100 @@
+"""Challenge embeds: pure, standings in, embeds out; user text inert."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.formatting.challenges import challenges_embed, standings_embed, window_text
+from bot.formatting.progress import Links
+from bot.ra.models import EarnedAchievement, GameInfo
+from bot.services.challenge_times import State
+from bot.services.challenges import ChallengeBoard, tally
+from bot.services.leaderboard import Board, Standing
+from bot.services.members import LinkedMember
+from bot.services.schedule_times import Cadence
+from bot.store import Link
+from bot.store.challenges import Challenge
+
+START = datetime(2026, 12, 1, tzinfo=UTC)
+END = datetime(2027, 1, 1, tzinfo=UTC)
+
+
+def challenge(**overrides: object) -> Challenge:
+    values: dict[str, object] = {
+        "id": 7,
+        "guild_id": 1,
+        "name": "@everyone **December**",
+        "game_ids": [1, 228],
+        "set_name": None,
+        "starts_at": START,
+        "ends_at": END,
+        "channel_id": 55,
+        "cadence": Cadence.WEEKLY,
+        "next_run": END,
+        "run_at": END,
+        "paused_reason": None,
+        "last_result": None,
+        "created_by": 1,
+        "created_at": START,
+    }
+    values.update(overrides)
+    return Challenge(**values)  # type: ignore[arg-type]
+
+
+def member(uid: int, name: str) -> LinkedMember:
+    return LinkedMember(uid, Link(uid, "01" + "A" * 24, name, START), name)
+
+
+def test_window_text_says_utc_and_the_included_end_day() -> None:
+    assert window_text(challenge()) == "1 Dec 2026 → 31 Dec 2026 (UTC, end day included)"
+    mid_day = challenge(starts_at=START + timedelta(hours=8, minutes=5))
+    assert window_text(mid_day).startswith("1 Dec 2026 08:05 → ")
+
+
+def test_final_standings_call_out_the_top_three_and_keep_user_text_inert() -> None:
+    standings = []
+    for uid, points in ((1, 30), (2, 20), (3, 10), (4, 5)):
+        unlocks = [EarnedAchievement(uid, 1, points, True, START)]
+        standings.append(
+            Standing(member(uid, f"<@12345678901234567{uid}>"), tally(unlocks, [1, 228]))
+        )
+    board = Board(
+        [1, 228], {1: GameInfo(1, "Sonic", "Genesis", "/i.png"), 228: None}, standings, [], START
+    )
+    final = ChallengeBoard(
+        challenge(), board, [member(9, "late")], State.FINISHED, END - timedelta(seconds=1)
+    )
+    embed = standings_embed(final, Links(), footer="Challenge #7 · final standings")
+    assert embed.title == "Final standings · @\u200beveryone \\*\\*December\\*\\*"
+    lines = (embed.description or "").splitlines()
+    assert lines[1] == (
+        "🏆 🥇 **<@\u200b123456789012345671>** 30 pts · "
+        "🥈 **<@\u200b123456789012345672>** 20 pts · 🥉 **<@\u200b123456789012345673>** 10 pts"
+    )
+    assert lines[-1] == "Not started: late"
+    assert embed.footer.text == "Challenge #7 · final standings"
+
+
+def test_the_list_orders_running_upcoming_finished_and_says_why_posts_paused() -> None:
+    now = datetime(2026, 12, 10, tzinfo=UTC)
+    listed = [
+        challenge(
+            name="Past",
+            starts_at=START - timedelta(days=60),
+            ends_at=START - timedelta(days=30),
+            last_result="final standings posted",
+        ),
+        challenge(name="Next", starts_at=END, ends_at=END + timedelta(days=7), channel_id=None),
+        challenge(name="Now", paused_reason="the channel was deleted"),
+    ]
+    embed = challenges_embed(listed, {1: GameInfo(1, "Sonic", "Genesis", "/i.png")}, now)
+    assert [f.name for f in embed.fields] == [
+        "🟢 Running · Now",
+        "🕒 Upcoming · Next",
+        "🏁 Finished · Past",
+    ]
+    running, upcoming, finished = (f.value or "" for f in embed.fields)
+    assert "Games: Sonic · Genesis, game 228" in running
+    assert "⏸️ Posts paused: the channel was deleted" in running
+    assert "No posts (no channel)" in upcoming
+    assert "Last: final standings posted" in finished
