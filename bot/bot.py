@@ -24,6 +24,7 @@ from bot.services.game_sets import GameSets
 from bot.services.guild_limits import GuildRateLimits
 from bot.services.leaderboard import Leaderboards
 from bot.services.members import Members
+from bot.services.pictures import BoardPictures
 from bot.services.publisher import DiscordPublisher
 from bot.services.ra import RAService
 from bot.services.scheduler import Scheduler
@@ -69,6 +70,7 @@ class RABot(commands.AutoShardedBot):
     leaderboards: Leaderboards
     schedules: ScheduleStore
     scheduler: Scheduler
+    pictures: BoardPictures
     game_sets: GameSets
     guild_limits: GuildRateLimits
     stats: Stats
@@ -129,6 +131,7 @@ class RABot(commands.AutoShardedBot):
         self.game_sets = GameSets(self.store, s.max_games_per_command)
         self.leaderboards = Leaderboards(self.ra)
         self.schedules = ScheduleStore(self.store)
+        self.pictures = BoardPictures(enabled=s.leaderboard_images)
         self.scheduler = Scheduler(
             self.schedules,
             self.game_sets,
@@ -137,6 +140,7 @@ class RABot(commands.AutoShardedBot):
             owner=f"{socket.gethostname()}:{os.getpid()}",
             links=self.links,
             spread_seconds=s.schedule_spread_seconds,
+            pictures=self.pictures,
         )
         for extension in EXTENSIONS:
             await self.load_extension(extension)
@@ -191,6 +195,9 @@ class RABot(commands.AutoShardedBot):
         store = getattr(self, "store", None)
         if store is not None:
             await store.close()
+        pictures = getattr(self, "pictures", None)
+        if pictures is not None:
+            pictures.close()
 
 
 def required_permissions() -> discord.Permissions:

@@ -77,6 +77,8 @@ class Settings:
     guild_commands_per_minute_max: int = 60
     max_games_per_command: int = 50
     schedule_spread_seconds: float = 120.0
+    # Leaderboards drawn as PNG pictures (attached and shown in the embed), besides the text.
+    leaderboard_images: bool = True
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -219,6 +221,7 @@ class _Reader:
             guild_commands_per_minute_max=ceiling,
             max_games_per_command=self.number("MAX_GAMES_PER_COMMAND", 50, int, 1, 100),
             schedule_spread_seconds=self.number("SCHEDULE_SPREAD_SECONDS", 120.0, float, 0, 1800),
+            leaderboard_images=self.boolean("LEADERBOARD_IMAGES", True),
         )
         if self.problems:
             raise ConfigError(self.problems)
