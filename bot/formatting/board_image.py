@@ -307,11 +307,11 @@ def render_png(picture: BoardPicture) -> bytes:
         canvas.text((PAD, height - PAD - FOOTER_SIZE), clean(picture.footer, long),
                     fonts.get(FOOTER_SIZE), MUTED, width=inner)
 
-    # A 128-colour palette looks the same (flat colours, anti-aliased text) and makes the PNG a
-    # third of the size, and faster to compress.
+    # A 128-colour palette looks the same (flat colours, anti-aliased text), makes the PNG half
+    # the size and is faster to compress.
     palette = image.quantize(colors=PALETTE, method=Image.Quantize.FASTOCTREE)
     out = io.BytesIO()
-    palette.save(out, "PNG", compress_level=6)
+    palette.save(out, "PNG", compress_level=3)  # 6 is 4x slower for 20 % less
     return out.getvalue()
 
 

@@ -28,8 +28,12 @@ def picture_title(set_name: str | None, game_count: int) -> str:
 
 
 def games_line(game_ids: Sequence[int], games: Mapping[int, GameInfo | None]) -> str:
-    """The first games' titles and consoles, then how many more."""
-    named = [game_title(g, games.get(g)) for g in game_ids[:GAMES_NAMED]]
+    """The first games' titles (and consoles), then how many more."""
+    named = []
+    for game_id in game_ids[:GAMES_NAMED]:
+        info = games.get(game_id)
+        console = f" ({info.console})" if info is not None and info.console else ""
+        named.append(game_title(game_id, None) if info is None else info.title + console)
     more = len(game_ids) - len(named)
     return " · ".join(named) + (f"  +{more} more" if more > 0 else "")
 
