@@ -206,6 +206,17 @@ def fit(font: Font, text: str, width: float) -> str:
     return _cut(text, low)
 
 
+def wrap(font: Font, text: str, width: float) -> list[str]:
+    """`text` in lines of at most `width` pixels, broken at spaces."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and font.getlength(f"{lines[-1]} {word}") <= width:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return lines
+
+
 def _cut(text: str, n: int) -> str:
     head = text[:n]
     while head and not visible(head[-1]):  # no dangling mark, joiner or space before "…"
@@ -296,8 +307,11 @@ def render_png(picture: BoardPicture) -> bytes:
 
     rows = picture.rows[:MAX_ROWS]
     if not rows:
-        canvas.text((PAD + 16, y + ROW // 2), clean(picture.empty, long), fonts.get(NAME_SIZE),
-                    MUTED, anchor="lm", width=COLUMN - 32)
+        face = fonts.get(LINE_SIZE)
+        lines = wrap(face.font, clean(picture.empty, long), COLUMN - 32)[:2]
+        for n, line in enumerate(lines):
+            canvas.text((PAD + 16, y + ROW // 2 + (n - (len(lines) - 1) / 2) * 28), line, face,
+                        MUTED, anchor="lm", width=COLUMN - 32)
     for index, row in enumerate(rows):
         column, slot = divmod(index, per_column)
         x0 = PAD + column * (COLUMN + GAP)
@@ -325,8 +339,8 @@ def _row(
 
     # Rank: medals for the podium, then the number.
     cx, cy = x0 + 31, y0 + ROW // 2
-    label = f"{row.rank:,}"
-    size = 22 if len(label) <= 2 else (17 if len(label) <= 3 else 13)
+    label = str(row.rank)
+    size = {1: 22, 2: 22, 3: 17, 4: 12}.get(len(label), 10)
     r = 20
     if 1 <= row.rank <= len(MEDALS):
         draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=MEDALS[row.rank - 1])
@@ -334,7 +348,7 @@ def _row(
     else:
         draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=BORDER, width=2)
         canvas.text((cx, cy), label, fonts.get(size, bold=True), MUTED, anchor="mm",
-                    width=2 * r - 4)
+                    width=2 * r - 2)
 
     # First line: the name, then the points at the right.
     top = y0 + 30  # first line's baseline

@@ -107,10 +107,7 @@ def scheduled_picture(
     more = len(board.standings) - rows
     note = ""
     if stale_since is not None:
-        note = (
-            "RetroAchievements could not be reached: these figures are from "
-            f"{stale_since:%Y-%m-%d %H:%M} UTC"
-        )
+        note = f"Figures from {stale_since:%Y-%m-%d %H:%M} UTC: RA was unreachable"
     return BoardPicture(
         title=title,
         rows=tuple(

@@ -21,6 +21,7 @@ from bot.formatting.board_image import (
     fit,
     layout,
     render_png,
+    wrap,
 )
 
 HOSTILE = {
@@ -136,6 +137,14 @@ def test_long_text_is_cut_to_its_width_with_an_ellipsis() -> None:
         assert cut.endswith(ELLIPSIS) and len(cut) < len(text)
         assert font.getlength(cut) <= 300
     assert fit(font, "Max", 300) == "Max"
+
+
+def test_the_empty_boards_message_wraps_instead_of_being_cut() -> None:
+    font = board_image._get_fonts().get(20).font
+    text = "Nobody on this board yet: members join it by using /link here."
+    lines = wrap(font, text, 588)
+    assert len(lines) == 2 and " ".join(lines) == text
+    assert all(font.getlength(line) <= 588 for line in lines)
 
 
 def test_without_the_bundled_fonts_pillows_default_font_is_used(

@@ -74,7 +74,7 @@ def test_a_post_from_cached_figures_says_so_and_shows_no_changes() -> None:
     before = board(standing(1, "A", 100, 5))
     picture = scheduled_picture(before, "t", previous=snapshot_of(before), stale_since=AT,
                                 footer="Schedule #1")
-    assert picture.note.endswith("these figures are from 2026-12-01 08:00 UTC")
+    assert picture.note == "Figures from 2026-12-01 08:00 UTC: RA was unreachable"
     assert picture.rows[0].move is None and picture.rows[0].gained == 0
 
 
