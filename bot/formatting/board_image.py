@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -149,10 +150,13 @@ class _Fonts:
                 self._faces[key] = face
         return face
 
-    def chain(self, size: int, *, bold: bool = False) -> list[_Face]:
-        faces = [self.get(size, bold=bold)]
-        faces.extend(f for p in self.fallbacks if (f := self._face(p, size)) is not None)
-        return faces
+    def chain(self, size: int, *, bold: bool = False) -> Iterator[_Face]:
+        """The bundled font, then the system's fallbacks (each loaded when first needed)."""
+        yield self.get(size, bold=bold)
+        for path in self.fallbacks:
+            face = self._face(path, size)
+            if face is not None:
+                yield face
 
 
 _fonts: _Fonts | None = None
@@ -167,7 +171,7 @@ def _get_fonts() -> _Fonts:
         return _fonts
 
 
-def drawable(text: str, faces: list[_Face]) -> tuple[str, _Face, bool]:
+def drawable(text: str, faces: Iterable[_Face]) -> tuple[str, _Face, bool]:
     """`text` cleaned, in the first face that has all of it; else the face that has most, with
     the characters it lacks left out. The flag says whether most of the text survived."""
     text = clean(text)
@@ -251,10 +255,11 @@ class _Canvas:
 
     def name(self, xy: tuple[float, float], row: PictureRow, width: float, size: int) -> None:
         """The row's name (baseline at `xy`), or its fallback when the fonts lack most of it."""
-        chain = self.fonts.chain(size, bold=True)
-        text, face, enough = drawable(row.name, chain)
+        text, face, enough = drawable(row.name, self.fonts.chain(size, bold=True))
         if not enough and row.fallback_name:
-            alt, alt_face, alt_enough = drawable(row.fallback_name, chain)
+            alt, alt_face, alt_enough = drawable(
+                row.fallback_name, self.fonts.chain(size, bold=True)
+            )
             if alt_enough:
                 text, face = alt, alt_face
         self.text(xy, text or "?", face, TEXT, width=width, anchor="ls")

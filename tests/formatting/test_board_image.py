@@ -23,6 +23,7 @@ from bot.formatting.board_image import (
     render_png,
     wrap,
 )
+from bot.formatting.glyphs import Coverage
 
 HOSTILE = {
     "cjk": "山田太郎",
@@ -128,6 +129,15 @@ def test_each_name_is_drawn_with_a_font_that_has_it_or_its_fallback_is() -> None
     assert drawable("山田太郎", bundled)[2] is False
     assert drawable("🔥👑🎮", bundled)[2] is False
     assert drawable("", bundled)[2] is False
+
+
+def test_a_system_font_draws_what_the_bundled_one_lacks() -> None:
+    fonts = board_image._get_fonts()
+    if not any("山" in Coverage.of_font(path) for path in fonts.fallbacks):
+        pytest.skip("no CJK system font here (apt-get install fonts-droid-fallback)")
+    text, face, enough = drawable("山田 Ж", fonts.chain(24, bold=True))
+    assert (text, enough) == ("山田 Ж", True)
+    assert face is not fonts.get(24, bold=True)
 
 
 def test_long_text_is_cut_to_its_width_with_an_ellipsis() -> None:
