@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import io
 import threading
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.formatting.glyphs import Coverage, clean, is_rtl, visible
 
@@ -171,29 +172,40 @@ def _get_fonts() -> _Fonts:
         return _fonts
 
 
-def drawable(text: str, faces: Iterable[_Face]) -> tuple[str, _Face, bool]:
-    """`text` cleaned, in the first face that has all of it; else the face that has most, with
-    the characters it lacks left out. The flag says whether most of the text survived."""
+Run = tuple[str, _Face]  # a piece of text and the face it is drawn with
+
+
+def drawable(text: str, faces: Iterable[_Face]) -> tuple[list[Run], bool]:
+    """`text` cleaned, as runs each drawn with the first face that has its characters (one run
+    in the first face when it has them all, so right-to-left text keeps its bidi layout);
+    characters no face has are left out. The flag says whether most of the text survived."""
     text = clean(text)
     chars = visible(text)
-    best: tuple[int, _Face] | None = None
-    for face in faces:
-        missing = sum(c not in face.coverage for c in chars)
-        if missing == 0:
-            return text, face, bool(chars)
-        if best is None or missing < best[0]:
-            best = (missing, face)
-    assert best is not None
-    missing, face = best
-    kept: list[str] = []
+    chain = iter(faces)
+    first = next(chain)
+    if all(c in first.coverage for c in chars):
+        return ([(text, first)] if text else []), bool(chars)
+    candidates = [first, *chain]
+    runs: list[list[Any]] = []
     dropping = False
+    kept = 0
     for char in text:
         if visible(char):
-            dropping = char not in face.coverage
-        if not dropping:
-            kept.append(char)
-    out = clean("".join(kept))
-    return out, face, len(chars) - missing >= max(1, (len(chars) + 1) // 2)
+            face = next((f for f in candidates if char in f.coverage), None)
+            dropping = face is None
+            if face is None:
+                continue
+            kept += 1
+            if runs and runs[-1][1] is face:
+                runs[-1][0] += char
+            else:
+                runs.append([char, face])
+        elif runs and not (dropping and unicodedata.category(char) in ("Mn", "Me")):
+            runs[-1][0] += char  # spaces, joiners and marks stay with the run before them
+    out = [(str(t), f) for t, f in runs]
+    if out:
+        out[-1] = (out[-1][0].rstrip(), out[-1][1])
+    return out, kept >= max(1, (len(chars) + 1) // 2)
 
 
 def fit(font: Font, text: str, width: float) -> str:
@@ -255,14 +267,21 @@ class _Canvas:
 
     def name(self, xy: tuple[float, float], row: PictureRow, width: float, size: int) -> None:
         """The row's name (baseline at `xy`), or its fallback when the fonts lack most of it."""
-        text, face, enough = drawable(row.name, self.fonts.chain(size, bold=True))
+        runs, enough = drawable(row.name, self.fonts.chain(size, bold=True))
         if not enough and row.fallback_name:
-            alt, alt_face, alt_enough = drawable(
-                row.fallback_name, self.fonts.chain(size, bold=True)
-            )
+            alt, alt_enough = drawable(row.fallback_name, self.fonts.chain(size, bold=True))
             if alt_enough:
-                text, face = alt, alt_face
-        self.text(xy, text or "?", face, TEXT, width=width, anchor="ls")
+                runs = alt
+        if not runs:
+            runs = [("?", self.fonts.get(size, bold=True))]
+        x, y = xy
+        for text, face in runs:
+            run_width = float(face.font.getlength(text))
+            if run_width > width:
+                self.text((x, y), text, face, TEXT, width=width, anchor="ls")
+                break
+            x += self.text((x, y), text, face, TEXT, anchor="ls")
+            width -= run_width
 
 
 def _columns(rows: int) -> int:

@@ -119,25 +119,32 @@ def test_every_hostile_name_renders_within_its_row(name: str) -> None:
     assert rows_drawn(image, picture) == 6
 
 
-def test_each_name_is_drawn_with_a_font_that_has_it_or_its_fallback_is() -> None:
+def text_of(name: str, faces: list[board_image._Face]) -> tuple[str, bool]:
+    runs, enough = drawable(name, faces)
+    return "".join(text for text, _ in runs), enough
+
+
+def test_each_name_is_drawn_with_fonts_that_have_it_or_its_fallback_is() -> None:
     fonts = board_image._get_fonts()
     bundled = [fonts.get(24, bold=True)]
-    assert drawable("Владимир", bundled)[0::2] == ("Владимир", True)
-    assert drawable("🔥🔥Speedy🔥🔥", bundled)[0::2] == ("Speedy", True)
-    assert drawable("a\u202eb", bundled)[0::2] == ("ab", True)
+    assert text_of("Владимир", bundled) == ("Владимир", True)
+    assert text_of("🔥🔥Speedy🔥🔥", bundled) == ("Speedy", True)
+    assert text_of("a\u202eb", bundled) == ("ab", True)
+    assert text_of("Zoë\u0308\u0308 🔥\u0301x", bundled) == ("Zoë\u0308\u0308 x", True)
     # Most of it would be lost: the row shows the fallback (the RA name) instead.
-    assert drawable("山田太郎", bundled)[2] is False
-    assert drawable("🔥👑🎮", bundled)[2] is False
-    assert drawable("", bundled)[2] is False
+    assert text_of("山田太郎", bundled)[1] is False
+    assert text_of("🔥👑🎮", bundled)[1] is False
+    assert text_of("", bundled) == ("", False)
 
 
 def test_a_system_font_draws_what_the_bundled_one_lacks() -> None:
     fonts = board_image._get_fonts()
     if not any("山" in Coverage.of_font(path) for path in fonts.fallbacks):
         pytest.skip("no CJK system font here (apt-get install fonts-droid-fallback)")
-    text, face, enough = drawable("山田 Ж", fonts.chain(24, bold=True))
-    assert (text, enough) == ("山田 Ж", True)
-    assert face is not fonts.get(24, bold=True)
+    runs, enough = drawable("Ж 山田 Ж", fonts.chain(24, bold=True))
+    assert enough and "".join(text for text, _ in runs) == "Ж 山田 Ж"
+    bundled = fonts.get(24, bold=True)
+    assert [face is bundled for _, face in runs] == [True, False, True]
 
 
 def test_long_text_is_cut_to_its_width_with_an_ellipsis() -> None:
