@@ -23,6 +23,7 @@ BENCHMARKS = (
     "bench_catalogue",
     "bench_first_progress",
     "bench_challenge",
+    "bench_pictures",
 )
 
 

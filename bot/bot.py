@@ -26,6 +26,7 @@ from bot.services.game_sets import GameSets
 from bot.services.guild_limits import GuildRateLimits
 from bot.services.leaderboard import Leaderboards
 from bot.services.members import Members
+from bot.services.pictures import BoardPictures
 from bot.services.publisher import DiscordPublisher
 from bot.services.ra import RAService
 from bot.services.resolver import GameResolver
@@ -75,6 +76,7 @@ class RABot(commands.AutoShardedBot):
     leaderboards: Leaderboards
     schedules: ScheduleStore
     scheduler: Scheduler
+    pictures: BoardPictures
     game_sets: GameSets
     catalogue: Catalogue
     resolver: GameResolver
@@ -149,6 +151,7 @@ class RABot(commands.AutoShardedBot):
         self.resolver = GameResolver(self.catalogue, self.store, s.max_games_per_command)
         self.leaderboards = Leaderboards(self.ra)
         self.schedules = ScheduleStore(self.store)
+        self.pictures = BoardPictures(enabled=s.leaderboard_images)
         self.scheduler = Scheduler(
             self.schedules,
             self.resolver,
@@ -157,6 +160,7 @@ class RABot(commands.AutoShardedBot):
             owner=owner,
             links=self.links,
             spread_seconds=s.schedule_spread_seconds,
+            pictures=self.pictures,
         )
         self.challenges = Challenges(self.ra)
         self.challenge_store = ChallengeStore(self.store)
@@ -164,7 +168,7 @@ class RABot(commands.AutoShardedBot):
             self.challenge_store,
             self.challenges,
             DiscordPublisher(self),
-            owner=f"{socket.gethostname()}:{os.getpid()}",
+            owner=owner,
             links=self.links,
             spread_seconds=s.schedule_spread_seconds,
         )
@@ -231,6 +235,9 @@ class RABot(commands.AutoShardedBot):
         store = getattr(self, "store", None)
         if store is not None:
             await store.close()
+        pictures = getattr(self, "pictures", None)
+        if pictures is not None:
+            pictures.close()
 
 
 def required_permissions() -> discord.Permissions:

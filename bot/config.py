@@ -79,6 +79,8 @@ class Settings:
     schedule_spread_seconds: float = 120.0
     # RA's catalogue of titles: fetched again when older than this (0: never fetched from RA).
     catalogue_refresh_hours: float = 24.0
+    # Leaderboards drawn as PNG pictures (attached and shown in the embed), besides the text.
+    leaderboard_images: bool = True
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -222,6 +224,7 @@ class _Reader:
             max_games_per_command=self.number("MAX_GAMES_PER_COMMAND", 50, int, 1, 100),
             schedule_spread_seconds=self.number("SCHEDULE_SPREAD_SECONDS", 120.0, float, 0, 1800),
             catalogue_refresh_hours=self.number("CATALOGUE_REFRESH_HOURS", 24.0, float, 0, 24 * 30),
+            leaderboard_images=self.boolean("LEADERBOARD_IMAGES", True),
         )
         if self.problems:
             raise ConfigError(self.problems)

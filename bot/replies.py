@@ -29,8 +29,11 @@ async def reply(
     embeds: Sequence[discord.Embed] = (),
     ephemeral: bool = False,
     view: discord.ui.View | None = None,
+    files: Sequence[discord.File] = (),
 ) -> None:
-    """Show `content`/`embeds` as the answer to `interaction`."""
+    """Show `content`/`embeds` (and `files`, e.g. a picture an embed shows) as the answer to
+    `interaction`. Editing an answer replaces its files with `files` when there are any."""
+    attached = list(files) or discord.utils.MISSING
     try:
         if not interaction.response.is_done():
             await interaction.response.send_message(
@@ -39,6 +42,7 @@ async def reply(
                 ephemeral=ephemeral,
                 allowed_mentions=NO_MENTIONS,
                 view=view or discord.utils.MISSING,
+                files=attached,
             )
             return
         if ephemeral and not _response_is_ephemeral(interaction):
@@ -53,6 +57,7 @@ async def reply(
                 ephemeral=True,
                 allowed_mentions=NO_MENTIONS,
                 view=view or discord.utils.MISSING,
+                files=attached,
             )
             return
         await interaction.edit_original_response(
@@ -60,6 +65,7 @@ async def reply(
             embeds=list(embeds),
             allowed_mentions=NO_MENTIONS,
             view=view,
+            attachments=attached,
         )
     except discord.NotFound:
         log.info("interaction %s expired before the bot could answer", interaction.id)

@@ -19,6 +19,7 @@ from bot.formatting.leaderboard import (
     schedule_games,
     schedules_embed,
 )
+from bot.formatting.leaderboard_picture import attach, page_picture, picture_title
 from bot.options import games_charged_and_deferred, parse_games_now
 from bot.parsing import ids_in_part, split_parts
 from bot.replies import defer, reply
@@ -76,18 +77,32 @@ class LeaderboardCommands(commands.Cog):
 
         board = await self.bot.leaderboards.build(members, resolved.game_ids, on_progress=note)
         title = board_title(resolved.set_name, resolved.game_ids, board_titles(board))
-        await self.send_board(interaction, board, title)
+        plain = picture_title(resolved.set_name, len(resolved.game_ids))
+        await self.send_board(interaction, board, title, picture_title=plain)
 
     async def send_board(
-        self, interaction: discord.Interaction[RABot], board: Board, title: str
+        self,
+        interaction: discord.Interaction[RABot],
+        board: Board,
+        title: str,
+        *,
+        picture_title: str | None = None,
     ) -> None:
         pages = board_page_count(board)
 
         def make_page(page: int) -> discord.Embed:
             return board_page(board, page, title, self.bot.links)
 
+        async def page_files(page: int, embed: discord.Embed) -> list[discord.File]:
+            """The page's picture, shown in its embed (none when pictures are off or fail)."""
+            picture = page_picture(board, page, picture_title or title)
+            png = await self.bot.pictures.render(picture)
+            return [attach(embed, png)] if png is not None else []
+
+        first = make_page(0)
+        files = await page_files(0, first)
         if pages == 1:
-            await reply(interaction, embeds=[make_page(0)])
+            await reply(interaction, embeds=[first], files=files)
             return
         position = board.position_of(interaction.user.id)
         view = Paginator(
@@ -95,8 +110,9 @@ class LeaderboardCommands(commands.Cog):
             pages=pages,
             make_page=make_page,
             position_of_owner=None if position is None else position // 10,
+            page_files=page_files if self.bot.pictures.enabled else None,
         )
-        await reply(interaction, embeds=[make_page(0)], view=view)
+        await reply(interaction, embeds=[first], view=view, files=files)
         try:
             view.message = await interaction.original_response()
         except discord.HTTPException:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
+from bot.formatting.leaderboard_picture import attach
 from bot.replies import NO_MENTIONS
 from bot.services.members import LinkedMember
 from bot.services.scheduler import ChannelGone, PostFailed
@@ -38,20 +39,33 @@ class DiscordPublisher:
         return await self.bot.members.linked_in(self._guild(guild_id))
 
     async def send(
-        self, guild_id: int, channel_id: int, embed: discord.Embed, nonce: str, edit: int | None
+        self,
+        guild_id: int,
+        channel_id: int,
+        embed: discord.Embed,
+        nonce: str,
+        edit: int | None,
+        image: bytes | None = None,
     ) -> int:
         channel = self._channel(guild_id, channel_id)
         name = getattr(channel, "name", "the channel")
+
+        def files() -> list[discord.File]:  # a File is spent by one request
+            return [attach(embed, image)] if image is not None else []
+
         try:
             if edit is not None and isinstance(channel, discord.TextChannel):
                 try:
+                    # The attachments given replace the previous post's picture.
                     await channel.get_partial_message(edit).edit(
-                        embed=embed, allowed_mentions=NO_MENTIONS
+                        embed=embed, attachments=files(), allowed_mentions=NO_MENTIONS
                     )
                     return edit
                 except discord.NotFound:
                     log.info("the message kept for schedule edits was deleted: posting anew")
-            message = await channel.send(embed=embed, nonce=nonce, allowed_mentions=NO_MENTIONS)
+            message = await channel.send(
+                embed=embed, files=files(), nonce=nonce, allowed_mentions=NO_MENTIONS
+            )
             return message.id
         except discord.Forbidden:
             raise ChannelGone(

@@ -26,6 +26,7 @@ import discord
 
 from bot.errors import UserFacingError
 from bot.formatting.leaderboard import board_title, board_titles, scheduled_board_embed
+from bot.formatting.leaderboard_picture import picture_title, scheduled_picture
 from bot.formatting.progress import Links
 from bot.ra.errors import RAError
 from bot.ra.limiter import Priority, command_order, new_ticket
@@ -37,6 +38,7 @@ from bot.services.leaderboard import (
     snapshot_of,
 )
 from bot.services.members import LinkedMember
+from bot.services.pictures import BoardPictures
 from bot.services.resolver import GameResolver
 from bot.services.schedule_times import next_slot, period_start
 from bot.store.schedules import POSTED, Schedule, ScheduleStore
@@ -66,8 +68,16 @@ class Publisher(Protocol):
     async def members(self, guild_id: int) -> list[LinkedMember]: ...
 
     async def send(
-        self, guild_id: int, channel_id: int, embed: discord.Embed, nonce: str, edit: int | None
-    ) -> int: ...
+        self,
+        guild_id: int,
+        channel_id: int,
+        embed: discord.Embed,
+        nonce: str,
+        edit: int | None,
+        image: bytes | None = None,
+    ) -> int:
+        """Post (or edit) `embed`; `image`, a PNG, goes with it and the embed shows it."""
+        ...
 
     async def find_post(self, guild_id: int, channel_id: int, marker: str) -> int | None: ...
 
@@ -107,6 +117,7 @@ class Scheduler:
         links: Links,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         spread_seconds: float = 60.0,
+        pictures: BoardPictures | None = None,
     ) -> None:
         self.schedules = schedules
         self.games = games
@@ -116,6 +127,7 @@ class Scheduler:
         self.links = links
         self.clock = clock
         self.spread_seconds = spread_seconds
+        self.pictures = pictures
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -236,6 +248,16 @@ class Scheduler:
             stale_since=stale_since,
             footer=marker(schedule, period),
         )
+        image = None
+        if self.pictures is not None:
+            picture = scheduled_picture(
+                board,
+                picture_title(set_name, len(board.game_ids)),
+                previous=previous[1] if previous else None,
+                stale_since=stale_since,
+                footer=marker(schedule, period),
+            )
+            image = await self.pictures.render(picture)
         try:
             message_id = await self.publisher.send(
                 schedule.guild_id,
@@ -243,6 +265,7 @@ class Scheduler:
                 embed,
                 nonce(schedule, period),
                 schedule.message_id if schedule.edit_in_place else None,
+                image=image,
             )
         except ChannelGone as exc:
             await self.schedules.release(schedule.id, period, self.owner)

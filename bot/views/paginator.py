@@ -7,13 +7,15 @@ stale board never shows buttons that no longer answer.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import discord
 
 log = logging.getLogger(__name__)
 
 PageMaker = Callable[[int], discord.Embed]
+# The files to send with a page (its picture, shown by the embed), or none.
+PageFiles = Callable[[int, discord.Embed], Awaitable[list[discord.File]]]
 
 
 class Paginator(discord.ui.View):
@@ -25,11 +27,13 @@ class Paginator(discord.ui.View):
         make_page: PageMaker,
         position_of_owner: int | None,
         timeout: float = 600.0,
+        page_files: PageFiles | None = None,
     ) -> None:
         super().__init__(timeout=timeout)
         self.owner_id = owner_id
         self.pages = pages
         self.make_page = make_page
+        self.page_files = page_files
         self.position_page = position_of_owner
         self.page = 0
         self.message: discord.InteractionMessage | None = None
@@ -53,7 +57,12 @@ class Paginator(discord.ui.View):
     async def _show(self, interaction: discord.Interaction, page: int) -> None:
         self.page = max(0, min(page, self.pages - 1))
         self._sync_buttons()
-        await interaction.response.edit_message(embed=self.make_page(self.page), view=self)
+        embed = self.make_page(self.page)
+        if self.page_files is None:
+            await interaction.response.edit_message(embed=embed, view=self)
+            return
+        files = await self.page_files(self.page, embed)  # replaces the previous page's picture
+        await interaction.response.edit_message(embed=embed, view=self, attachments=files)
 
     @discord.ui.button(label="⏮", style=discord.ButtonStyle.secondary)
     async def first(

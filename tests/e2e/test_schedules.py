@@ -72,6 +72,9 @@ async def test_a_schedule_due_next_minute_posts_once_and_survives_a_restart(
     assert embed["description"].startswith("🥇 **owner0** (MaxMilyin) · 550 pts")
     assert embed["footer"]["text"].startswith("Schedule #1 · ")
     assert post["allowed_mentions"] == {"parse": []}
+    # The board's picture came as files[0] of a multipart post, and the embed shows it.
+    assert embed["image"]["url"] == "attachment://leaderboard.png"
+    assert [f["filename"] for f in posts_to(fake_discord, channel)[0].files] == ["leaderboard.png"]
 
     await listing_once(fake_discord, "Last: posted ")
     assert len(posts_to(fake_discord, channel)) == 1

@@ -69,7 +69,8 @@ class FakePublisher:
         return list(self.channel.members)
 
     async def send(
-        self, guild_id: int, channel_id: int, embed: discord.Embed, nonce: str, edit: int | None
+        self, guild_id: int, channel_id: int, embed: discord.Embed, nonce: str, edit: int | None,
+        image: bytes | None = None,
     ) -> int:
         ch = self.channel
         if ch.crash_before_send:
