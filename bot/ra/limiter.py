@@ -64,9 +64,11 @@ class _Command:
     def key(self) -> tuple[int, int]:
         return (self.served // QUANTUM, self.ticket)
 
-    def prune(self) -> None:
-        while self.waiters and self.waiters[0].done():  # cancelled while waiting
+    def prune(self) -> bool:
+        """Drop requests cancelled while waiting; False when none is left."""
+        while self.waiters and self.waiters[0].done():
             self.waiters.popleft()
+        return bool(self.waiters)
 
 
 class _Queue:
@@ -86,7 +88,7 @@ class _Queue:
 
     def pop(self) -> asyncio.Future[None] | None:
         """The next request to start, by the rules of the module's docstring; None if empty."""
-        for ticket in [t for t, c in self.commands.items() if (c.prune(), not c.waiters)[1]]:
+        for ticket in [t for t, c in self.commands.items() if not c.prune()]:
             del self.commands[ticket]
         if not self.commands:
             return None
