@@ -118,6 +118,7 @@ class RABot(commands.AutoShardedBot):
             progress_ttl=s.progress_cache_seconds,
             game_ttl=s.game_cache_seconds,
             profile_ttl=s.profile_cache_seconds,
+            scheduled_max_age=s.scheduled_progress_max_age_seconds,
         )
         self.guild_limits = GuildRateLimits(
             s.guild_commands_per_minute, s.guild_commands_per_minute_max

@@ -77,6 +77,7 @@ class Settings:
     guild_commands_per_minute_max: int = 60
     max_games_per_command: int = 50
     schedule_spread_seconds: float = 120.0
+    scheduled_progress_max_age_seconds: float = 300.0
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -219,6 +220,9 @@ class _Reader:
             guild_commands_per_minute_max=ceiling,
             max_games_per_command=self.number("MAX_GAMES_PER_COMMAND", 50, int, 1, 100),
             schedule_spread_seconds=self.number("SCHEDULE_SPREAD_SECONDS", 120.0, float, 0, 1800),
+            scheduled_progress_max_age_seconds=self.number(
+                "SCHEDULED_PROGRESS_MAX_AGE_SECONDS", 300.0, float, 0, 3600
+            ),
         )
         if self.problems:
             raise ConfigError(self.problems)

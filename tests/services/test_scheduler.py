@@ -140,7 +140,7 @@ async def world(store: Store, fake_ra: FakeRA) -> AsyncIterator[World]:
         )
 
         def make(owner: str = "process-a", on: Store = store, **kw: Any) -> Scheduler:
-            ra = RAService(client, progress_ttl=0)  # every run asks RA afresh
+            ra = RAService(client, progress_ttl=0, scheduled_max_age=0)  # every run asks RA afresh
             return Scheduler(
                 ScheduleStore(on),
                 GameSets(on),
