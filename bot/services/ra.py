@@ -73,9 +73,12 @@ class _Opener:
 
         Not for a call of lower priority, and not for one a board queued, unless it is the same
         command's: a `/progress` must not wait for a board's turn (the fair turns of the limiter).
+        Scheduled work may wait for any call of its priority or above: it has no one waiting.
         """
         if self.priority > priority:
             return False
+        if priority is Priority.SCHEDULED:
+            return True
         return not self.fan_out or (ticket is not None and ticket == self.ticket)
 
 
@@ -178,6 +181,36 @@ class RAService:
 
         Fresh means at most `max_age` seconds old (default: by priority, `max_age_for`).
         """
+        found, waiting = self._ask(user, game_ids, priority, max_age)
+        for task in set(waiting.values()):
+            result = await asyncio.shield(task)
+            for game_id, t in waiting.items():
+                if t is task and game_id in result:
+                    found[game_id] = result[game_id]
+        # RA answers every id > 0; an id it left out is treated as unknown.
+        now = datetime.now(UTC)
+        for game_id in game_ids:
+            if game_id not in found:
+                found[game_id] = FetchedProgress(
+                    GameProgress(game_id, 0, 0, 0, 0, 0, 0), now, self._clock()
+                )
+        return found
+
+    def prefetch(
+        self, user: str, game_ids: Sequence[int], priority: Priority = Priority.SCHEDULED
+    ) -> set[asyncio.Task[dict[int, FetchedProgress]]]:
+        """Put the call for `user`'s games that are not fresh in the queue now, without waiting:
+        requests made after this one find it under way. Returns the calls to wait for."""
+        try:
+            _found, waiting = self._ask(user, game_ids, priority, None)
+        except RAUserNotFound:
+            return set()
+        return set(waiting.values())
+
+    def _ask(
+        self, user: str, game_ids: Sequence[int], priority: Priority, max_age: float | None
+    ) -> tuple[dict[int, FetchedProgress], dict[int, asyncio.Task[dict[int, FetchedProgress]]]]:
+        """The fresh answers, and the calls (under way, or opened now) the others come from."""
         key = user.lower()
         if self._profiles.get(key) is False:
             # Known not to exist (profile 404 or progress `[]`, NOT_FOUND_TTL ago at most).
@@ -214,19 +247,7 @@ class RAService:
                 task = self._open_call(user, key, to_fetch, priority, ticket)
                 for game_id in to_fetch:
                     waiting[game_id] = task
-        for task in set(waiting.values()):
-            result = await asyncio.shield(task)
-            for game_id, t in waiting.items():
-                if t is task and game_id in result:
-                    found[game_id] = result[game_id]
-        # RA answers every id > 0; an id it left out is treated as unknown.
-        now = datetime.now(UTC)
-        for game_id in game_ids:
-            if game_id not in found:
-                found[game_id] = FetchedProgress(
-                    GameProgress(game_id, 0, 0, 0, 0, 0, 0), now, self._clock()
-                )
-        return found
+        return found, waiting
 
     def _carrier(
         self, key: str, game_id: int, priority: Priority, ticket: int | None
