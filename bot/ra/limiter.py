@@ -127,8 +127,7 @@ class UpstreamLimiter:
         self._in_flight = 0
         self._queues = {priority: _Queue() for priority in Priority}
         self._timer: asyncio.TimerHandle | None = None
-        # Requests that had to wait for their turn, and the longest wait among those waiting.
-        self.delayed = 0
+        # When each waiting request asked: the queue's current wait, for /status.
         self._enqueued: dict[asyncio.Future[None], float] = {}
 
     def _now(self) -> float:
@@ -164,7 +163,6 @@ class UpstreamLimiter:
         self._pump()
         if future.done():
             return
-        self.delayed += 1
         self._enqueued[future] = self._now()
         try:
             await future

@@ -389,17 +389,16 @@ async def test_cancelled_waiters_leave_the_count_right() -> None:
     limiter.release()
 
 
-async def test_delayed_requests_and_the_queue_wait_are_counted() -> None:
+async def test_the_queue_wait_is_the_longest_wait_of_those_waiting() -> None:
     now = [100.0]
     limiter = UpstreamLimiter(FAST, 1, clock=lambda: now[0])
     await limiter.acquire()
-    assert limiter.delayed == 0
+    assert limiter.queue_wait() == 0.0
     waiter = asyncio.create_task(limiter.acquire())
     await until(lambda: limiter.waiting == 1)
     now[0] += 2.5
     assert limiter.queue_wait() == pytest.approx(2.5)
     limiter.release()
     await waiter
-    assert limiter.delayed == 1
     assert limiter.queue_wait() == 0.0
     limiter.release()
