@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ log = logging.getLogger(__name__)
 
 MAX_SLEEP = 300.0  # look again at least this often (schedules another process changed)
 LEASE = timedelta(seconds=90)
+LATE_AFTER = timedelta(minutes=5)  # a post this long after its time says it is late
 GATHER_LIMIT = 500  # schedules looked at ahead, at most, in one gathering
 SCHEDULED = Priority.SCHEDULED
 
@@ -263,6 +265,7 @@ class Scheduler:
 
         previous = await self.schedules.snapshot(schedule.id)
         stale_since: datetime | None = None
+        started = time.monotonic()
         try:
             board, set_name = await self._build(schedule)
         except UserFacingError as exc:  # the set was deleted, say
@@ -300,6 +303,11 @@ class Scheduler:
             stale_since = taken
 
         changes = {} if stale_since else changes_since(previous[1] if previous else None, board)
+        # Late: boards that could not all be served at their time (the budget was busy, RA was
+        # slow, or the bot was down) are posted later in the period, and say so.
+        late_by = now - self.first_run(schedule.id, period) + timedelta(
+            seconds=time.monotonic() - started
+        )
         embed = scheduled_board_embed(
             board,
             board_title(set_name, len(board.game_ids)),
@@ -307,6 +315,7 @@ class Scheduler:
             changes=changes,
             stale_since=stale_since,
             footer=marker(schedule, period),
+            late_by=late_by if late_by >= LATE_AFTER and stale_since is None else None,
         )
         try:
             message_id = await self.publisher.send(

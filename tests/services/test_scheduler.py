@@ -183,6 +183,19 @@ async def test_a_period_missed_while_down_is_posted_once_on_return(world: World)
     assert result.period == SLOT + timedelta(days=3)
     assert len(world.channel.posts) == 1
     assert await world.make().run_due(back + timedelta(minutes=1)) == []
+    # Posted five hours after its time: it says so.
+    (post,) = world.channel.posts
+    assert (post.embed.description or "").startswith("⏱️ Posted 300 min late")
+
+
+async def test_a_post_on_time_or_a_few_minutes_after_says_nothing_of_lateness(
+    world: World,
+) -> None:
+    await world.add_schedule()
+    (result,) = await world.make().run_due(SLOT + timedelta(minutes=4))
+    assert result.outcome == "posted"
+    (post,) = world.channel.posts
+    assert "late" not in (post.embed.description or "")
 
 
 async def test_a_crash_after_sending_does_not_double_the_post(world: World) -> None:
