@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -332,7 +332,21 @@ class RAService:
         self._hit(cached is not None)
         if cached is not None:
             return cached if isinstance(cached, GameInfo) else None
+        return await self._game_flights.run(game_id, self._game_fetcher(game_id, priority))
 
+    def prefetch_games(
+        self, game_ids: Sequence[int], priority: Priority = Priority.SCHEDULED
+    ) -> set[asyncio.Task[GameInfo | None]]:
+        """Put the calls for the games not cached in the queue now, without waiting."""
+        return {
+            self._game_flights.start(gid, self._game_fetcher(gid, priority))
+            for gid in dict.fromkeys(game_ids)
+            if self._games.get(gid) is None
+        }
+
+    def _game_fetcher(
+        self, game_id: int, priority: Priority
+    ) -> Callable[[], Awaitable[GameInfo | None]]:
         async def fetch() -> GameInfo | None:
             info = await self.client.get_game(game_id, priority=priority)
             # An unknown id may become a game; remember "unknown" only briefly.
@@ -343,7 +357,7 @@ class RAService:
             )
             return info
 
-        return await self._game_flights.run(game_id, fetch)
+        return fetch
 
     def cached_game(self, game_id: int) -> GameInfo | None:
         cached = self._games.get(game_id)

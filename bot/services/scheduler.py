@@ -190,7 +190,7 @@ class Scheduler:
         ticket = command_order.set(new_ticket())
         patient = queue_patience.set(FANOUT_PATIENCE)
         try:
-            pending.add(asyncio.ensure_future(ra.games(list(dict.fromkeys(games)), SCHEDULED)))
+            pending.update(ra.prefetch_games(games, SCHEDULED))  # titles first: boards need them
             for user, ids in needs.items():
                 pending.update(ra.prefetch(user, list(dict.fromkeys(ids)), SCHEDULED))
         finally:

@@ -445,6 +445,9 @@ async def test_boards_due_together_cost_one_progress_call_per_user(
     assert asked["Ann"] == asked["Bob"] == asked["Cid"] == {"1", "228", "14402"}
     assert asked["Dee"] >= {"1", "14402"}
     assert len(channel.posts) == 3
+    # The games' titles were asked first: the first board, which needs them, was not kept
+    # waiting behind every player's call.
+    assert [r.endpoint for r in fake_ra.requests[:3]] == ["API_GetGame"] * 3
 
 
 async def test_gathering_looks_only_as_far_ahead_as_answers_stay_usable(
