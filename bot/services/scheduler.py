@@ -308,6 +308,13 @@ class Scheduler:
         late_by = now - self.first_run(schedule.id, period) + timedelta(
             seconds=time.monotonic() - started
         )
+        if late_by >= LATE_AFTER and stale_since is None:
+            log.warning(
+                "scheduler: schedule #%s posts %.0f min late (RA budget busy, RA slow, or the "
+                "bot was down)", schedule.id, late_by.total_seconds() / 60,
+            )
+        else:
+            late_by = timedelta(0)
         embed = scheduled_board_embed(
             board,
             board_title(set_name, len(board.game_ids)),
@@ -315,7 +322,7 @@ class Scheduler:
             changes=changes,
             stale_since=stale_since,
             footer=marker(schedule, period),
-            late_by=late_by if late_by >= LATE_AFTER and stale_since is None else None,
+            late_by=late_by or None,
         )
         try:
             message_id = await self.publisher.send(
