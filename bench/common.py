@@ -173,6 +173,30 @@ async def wait_ra_quiet(fake_ra: FakeRA, quiet: float = 1.5, cap: float = 30) ->
     return time.monotonic() - start
 
 
+# The bot as it was before the RA budget work (issue 9): the benches of that work run it side by
+# side with the working tree. BENCH_BASELINE_REF picks another commit.
+BASELINE_REF = os.environ.get("BENCH_BASELINE_REF") or "f54b757"
+
+
+def export_bot(ref: str, into: Path) -> Path:
+    """`bot/` as of git `ref`, unpacked under `into`; returns the directory to put on
+    PYTHONPATH."""
+    import io
+    import subprocess
+    import tarfile
+
+    git = shutil.which("git")
+    if git is None:
+        raise RuntimeError("the baseline needs git on PATH")
+    into.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(  # noqa: S603 - our own git, a ref from the operator of the bench
+        [git, "-C", str(REPO), "archive", ref, "bot"], check=True, capture_output=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
 def proc_status_kib(pid: int) -> dict[str, int]:
     out: dict[str, int] = {}
     with open(f"/proc/{pid}/status", encoding="ascii") as f:

@@ -24,6 +24,8 @@ BENCHMARKS = (
     "bench_first_progress",
     "bench_challenge",
     "bench_pictures",
+    "bench_fair_turns",
+    "bench_shared_boards",
 )
 
 

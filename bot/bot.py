@@ -143,6 +143,7 @@ class RABot(commands.AutoShardedBot):
             game_ttl=s.game_cache_seconds,
             profile_ttl=s.profile_cache_seconds,
             catalogue=self.catalogue.info,
+            scheduled_max_age=s.scheduled_progress_max_age_seconds,
         )
         for guild_id, per_minute in (await self.store.guild_rates()).items():
             self.guild_limits.set_guild_limit(guild_id, per_minute)

@@ -81,6 +81,7 @@ class Settings:
     catalogue_refresh_hours: float = 24.0
     # Leaderboards drawn as PNG pictures (attached and shown in the embed), besides the text.
     leaderboard_images: bool = True
+    scheduled_progress_max_age_seconds: float = 300.0
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -225,6 +226,9 @@ class _Reader:
             schedule_spread_seconds=self.number("SCHEDULE_SPREAD_SECONDS", 120.0, float, 0, 1800),
             catalogue_refresh_hours=self.number("CATALOGUE_REFRESH_HOURS", 24.0, float, 0, 24 * 30),
             leaderboard_images=self.boolean("LEADERBOARD_IMAGES", True),
+            scheduled_progress_max_age_seconds=self.number(
+                "SCHEDULED_PROGRESS_MAX_AGE_SECONDS", 300.0, float, 0, 3600
+            ),
         )
         if self.problems:
             raise ConfigError(self.problems)

@@ -78,6 +78,7 @@ def test_values_are_read_and_tidied() -> None:
         RA_REQUESTS_PER_SECOND="1.5",
         RA_MAX_IN_FLIGHT="2",
         PROGRESS_CACHE_SECONDS="0",
+        SCHEDULED_PROGRESS_MAX_AGE_SECONDS="60",
         GUILD_COMMANDS_PER_MINUTE="5",
         GUILD_COMMANDS_PER_MINUTE_MAX="30",
         MAX_GAMES_PER_COMMAND="10",
@@ -95,6 +96,7 @@ def test_values_are_read_and_tidied() -> None:
     assert s.ra_requests_per_second == 1.5
     assert s.ra_max_in_flight == 2
     assert s.progress_cache_seconds == 0.0
+    assert s.scheduled_progress_max_age_seconds == 60.0
     assert (s.guild_commands_per_minute, s.guild_commands_per_minute_max) == (5, 30)
     assert s.max_games_per_command == 10
 
@@ -250,6 +252,8 @@ def test_malformed_urls(name: str, value: str) -> None:
         ("RA_TIMEOUT_SECONDS", "-1"),
         ("PROGRESS_CACHE_SECONDS", "-1"),
         ("PROGRESS_CACHE_SECONDS", "86401"),
+        ("SCHEDULED_PROGRESS_MAX_AGE_SECONDS", "-1"),
+        ("SCHEDULED_PROGRESS_MAX_AGE_SECONDS", "3601"),
         ("GUILD_COMMANDS_PER_MINUTE", "0"),
         ("GUILD_COMMANDS_PER_MINUTE_MAX", "10001"),
         ("MAX_GAMES_PER_COMMAND", "0"),

@@ -20,10 +20,12 @@ from bot.formatting.leaderboard import (
     schedules_embed,
 )
 from bot.formatting.leaderboard_picture import attach, page_picture, picture_title
+from bot.formatting.schedule_budget import estimate_text
 from bot.options import games_charged_and_deferred, parse_games_now
 from bot.parsing import ids_in_part, split_parts
 from bot.replies import defer, reply
 from bot.services.leaderboard import Board
+from bot.services.schedule_budget import estimate_schedule
 from bot.services.schedule_times import Cadence, describe, next_slot, parse_time
 from bot.views.paginator import Paginator
 
@@ -179,13 +181,17 @@ class LeaderboardCommands(commands.Cog):
         run_at = self.bot.scheduler.first_run(schedule.id, slot)
         await self.bot.schedules.reschedule(schedule.id, run_at=run_at)
         self.bot.scheduler.wake()
+        cost = await estimate_schedule(
+            self.bot.store, self.bot.schedules, schedule, self.bot.settings.ra_requests_per_second
+        )
         await reply(
             interaction,
             f"Schedule #{schedule.id}: the leaderboard of "
             f"{schedule_games(stored, self.bot.ra.known_titles(resolved.game_ids))} goes to "
             f"{channel.mention} {describe(every, hour, minute)}"
             f"{' (one message, edited each time)' if edit_in_place else ''}. "
-            f"First post <t:{int(run_at.timestamp())}:F> (<t:{int(run_at.timestamp())}:R>).",
+            f"First post <t:{int(run_at.timestamp())}:F> (<t:{int(run_at.timestamp())}:R>).\n"
+            + estimate_text(cost, every),
             ephemeral=True,
         )
 

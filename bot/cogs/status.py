@@ -21,11 +21,15 @@ class Status(commands.Cog):
 
     @app_commands.command(name="status", description="Bot health: latency, RA usage, cache")
     async def status(self, interaction: discord.Interaction[RABot]) -> None:
+        limiter = self.bot.ra.client.limiter
         embed = status_embed(
             latency=self.bot.latency,
             guilds=len(self.bot.guilds),
             shards=self.bot.shard_count or 1,
             stats=self.bot.stats.snapshot(),
+            budget_per_hour=round(3600 / limiter.interval),
+            waiting=limiter.waiting,
+            queue_wait=limiter.queue_wait(),
         )
         await reply(interaction, embeds=[embed], ephemeral=True)
 

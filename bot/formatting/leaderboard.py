@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import discord
 
@@ -141,8 +141,11 @@ def scheduled_board_embed(
     stale_since: datetime | None,
     footer: str,
     rows: int = SCHEDULED_ROWS,
+    late_by: timedelta | None = None,
 ) -> discord.Embed:
-    """A scheduled post: the top of the board with what changed since the previous post."""
+    """A scheduled post: the top of the board with what changed since the previous post.
+
+    `late_by`: how long after its time the post goes out, said when it is late."""
     lines = []
     for index, standing in enumerate(board.standings[:rows]):
         line = standing_line(index, standing)
@@ -159,6 +162,13 @@ def scheduled_board_embed(
             0,
             "⚠️ RetroAchievements could not be reached: these figures are from "
             f"<t:{int(stale_since.timestamp())}:f>.\n",
+        )
+    if late_by is not None:
+        minutes = max(1, round(late_by.total_seconds() / 60))
+        lines.insert(
+            0,
+            f"⏱️ Posted {minutes} min late: the bot's RetroAchievements budget was busy or "
+            "RetroAchievements was slow.\n",
         )
     embed = board_page(board, 0, title, links)
     embed.description = "\n".join(lines)[:4096]

@@ -10,8 +10,17 @@ from bot.stats import StatsSnapshot
 
 
 def status_embed(
-    *, latency: float, guilds: int, shards: int, stats: StatsSnapshot
+    *,
+    latency: float,
+    guilds: int,
+    shards: int,
+    stats: StatsSnapshot,
+    budget_per_hour: int | None = None,
+    waiting: int = 0,
+    queue_wait: float = 0.0,
 ) -> discord.Embed:
+    """`budget_per_hour`: RA requests the key may make in an hour (the limiter's rate);
+    `waiting` and `queue_wait`: requests waiting for a turn now, and the longest wait so far."""
     embed = discord.Embed(title="Bot status", colour=discord.Colour.blurple())
     latency_text = (
         "not connected"
@@ -23,6 +32,28 @@ def status_embed(
     embed.add_field(name="Shards", value=f"{shards:,}")
     embed.add_field(name="RA requests (last hour)", value=f"{stats.ra_requests:,}")
     embed.add_field(name="RA errors (last hour)", value=f"{stats.ra_errors:,}")
+    if budget_per_hour:
+        embed.add_field(
+            name="RA budget (last hour)",
+            value=(
+                f"{stats.ra_requests:,} of {budget_per_hour:,} "
+                f"({stats.ra_requests / budget_per_hour:.0%}): "
+                f"{stats.ra_interactive:,} interactive, {stats.ra_scheduled:,} scheduled"
+            ),
+            inline=False,
+        )
+    embed.add_field(
+        name="Waited for a turn (last hour)",
+        value=f"{stats.ra_delayed:,} delayed 1 s or more, {stats.ra_refused:,} refused",
+    )
+    embed.add_field(
+        name="RA queue now",
+        value=(
+            "empty"
+            if waiting == 0
+            else f"{waiting:,} waiting, the longest for {queue_wait:.1f} s"
+        ),
+    )
     rate = stats.cache_hit_rate
     embed.add_field(
         name="Cache hit rate (last hour)",

@@ -156,6 +156,11 @@ class RAClient:
     def __repr__(self) -> str:
         return f"<RAClient base_url={self._base_url!r} key=***>"
 
+    @property
+    def limiter(self) -> UpstreamLimiter:
+        """The gate this client's requests pass (for /status: the queue's current wait)."""
+        return self._limiter
+
     # -- endpoints -----------------------------------------------------------------------------
 
     async def get_user_progress(
@@ -379,15 +384,20 @@ class RAClient:
         url = f"{self._base_url}/{endpoint}.php"
         # Waiting for a turn counts against the budget too, so the caller always gets an answer.
         patience = queue_patience.get()
+        asked = time.monotonic()
         try:
             wait = patience if patience is not None else deadline[0] - time.monotonic()
             async with asyncio.timeout(max(0.0, wait)):
                 await self._limiter.acquire(priority)
         except TimeoutError:
+            if self._stats is not None:
+                self._stats.ra_refused()
             raise RARateLimited(
                 f"{endpoint}: no turn to ask RA within the time allowed",
                 retry_after=self._limiter.next_start_in() or None,
             ) from None
+        if self._stats is not None:
+            self._stats.ra_turn(time.monotonic() - asked)
         shown = params() if callable(params) else params
         query = {"y": self._key, **shown}
         if self._username:
@@ -433,7 +443,7 @@ class RAClient:
             (time.monotonic() - started) * 1000,
         )
         if failure is not None:
-            self._record(ok=False)
+            self._record(False, priority)
             # Raised outside the except blocks: no __context__ leads back to the aiohttp error.
             raise _Retry(failure)
         if status == 429:
@@ -443,17 +453,17 @@ class RAClient:
                 endpoint, status, content_type, body, retry_after, not_found_user
             )
         except (RAUserNotFound, RARequestRejected):
-            self._record(ok=True)  # RA answered as it should: the name is the problem
+            self._record(True, priority)  # RA answered as it should: the name is the problem
             raise
         except (RAError, _Retry):
-            self._record(ok=False)
+            self._record(False, priority)
             raise
-        self._record(ok=True)
+        self._record(True, priority)
         return result
 
-    def _record(self, ok: bool) -> None:
+    def _record(self, ok: bool, priority: Priority) -> None:
         if self._stats is not None:
-            self._stats.ra_request(ok)
+            self._stats.ra_request(ok, scheduled=priority is Priority.SCHEDULED)
 
     def _interpret(
         self,

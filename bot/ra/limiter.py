@@ -1,19 +1,33 @@
-"""The one gate every RA request passes: a request rate, a cap on requests in flight, priorities.
+"""The one gate every RA request passes: a request rate, a cap on requests in flight, fair turns.
 
 RA publishes no limit and answers bursts with 429, and the bot has a single key for every guild, so
 the whole process shares one limiter. Requests start at least `1 / rate` seconds apart (no bursts),
 at most `max_in_flight` run at once, and a waiting interactive request always goes before waiting
 scheduled work. When RA says 429, `back_off()` holds everyone, not just the request that got it.
+
+Turns between commands (a command is the work of one interaction or one scheduled board: the
+ticket in `command_order`). Within a priority, each command's requests are ranked by how much of
+the budget the command has had so far, in quanta of `QUANTUM` requests, then by ticket:
+
+- a small command (a `/progress`: three requests) is still in its first quantum, so it goes
+  before a board's fan-out that has had its first quantum already: it does not wait behind all
+  of it;
+- commands in the same quantum go in ticket order, so a burst completes commands one by one
+  instead of starting all of them and finishing none within their time budget;
+- big commands take turns a quantum at a time (two boards progress side by side);
+- no starvation: while the commands ahead keep coming, one turn in `SHARE` still goes to the
+  command that has had more, so a big board finishes under a steady stream of small commands.
 """
 
 from __future__ import annotations
 
 import asyncio
-import heapq
 import itertools
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 
@@ -24,16 +38,76 @@ class Priority(IntEnum):
     SCHEDULED = 1
 
 
+# A command's requests count as "small" for this many turns; past it the command takes turns.
+QUANTUM = 12
+# Under contention, one turn in SHARE goes to the waiting command that has had more.
+SHARE = 4
+
 _SEQ = itertools.count()
-# The ticket of the command a request belongs to: among requests of one priority, those of an
-# earlier command go first, so a burst completes commands one by one instead of starting all of
-# them and finishing none within their time budget.
+# The ticket of the command a request belongs to: see the module's docstring.
 command_order: ContextVar[int | None] = ContextVar("ra_command_order", default=None)
 
 
 def new_ticket() -> int:
     """A place in the queue for a new command (set it in `command_order`)."""
     return next(_SEQ)
+
+
+@dataclass
+class _Command:
+    """One command's waiting requests and the turns it had, at one priority."""
+
+    ticket: int
+    served: int = 0
+    waiters: deque[asyncio.Future[None]] = field(default_factory=deque)
+
+    def key(self) -> tuple[int, int]:
+        return (self.served // QUANTUM, self.ticket)
+
+    def prune(self) -> bool:
+        """Drop requests cancelled while waiting; False when none is left."""
+        while self.waiters and self.waiters[0].done():
+            self.waiters.popleft()
+        return bool(self.waiters)
+
+
+class _Queue:
+    """The waiting requests of one priority, by command."""
+
+    def __init__(self) -> None:
+        self.commands: dict[int, _Command] = {}
+        self.live = 0  # waiting requests not cancelled
+        self.streak = 0  # turns in a row given to a command ahead while one behind waited
+
+    def push(self, ticket: int, future: asyncio.Future[None]) -> None:
+        command = self.commands.get(ticket)
+        if command is None:
+            command = self.commands[ticket] = _Command(ticket)
+        command.waiters.append(future)
+        self.live += 1
+
+    def pop(self) -> asyncio.Future[None] | None:
+        """The next request to start, by the rules of the module's docstring; None if empty."""
+        for ticket in [t for t, c in self.commands.items() if not c.prune()]:
+            del self.commands[ticket]
+        if not self.commands:
+            return None
+        ranked = sorted(self.commands.values(), key=_Command.key)
+        chosen = ranked[0]
+        behind = [c for c in ranked[1:] if c.served // QUANTUM > chosen.served // QUANTUM]
+        if behind and self.streak >= SHARE - 1:
+            chosen = behind[0]
+            self.streak = 0
+        elif behind:
+            self.streak += 1
+        else:
+            self.streak = 0
+        chosen.served += 1
+        self.live -= 1
+        future = chosen.waiters.popleft()
+        if not chosen.waiters:
+            del self.commands[chosen.ticket]
+        return future
 
 
 class UpstreamLimiter:
@@ -51,8 +125,10 @@ class UpstreamLimiter:
         self._clock = clock
         self._next_start = 0.0
         self._in_flight = 0
-        self._waiters: list[tuple[int, int, int, asyncio.Future[None]]] = []
+        self._queues = {priority: _Queue() for priority in Priority}
         self._timer: asyncio.TimerHandle | None = None
+        # When each waiting request asked: the queue's current wait, for /status.
+        self._enqueued: dict[asyncio.Future[None], float] = {}
 
     def _now(self) -> float:
         return self._clock() if self._clock else asyncio.get_running_loop().time()
@@ -63,7 +139,12 @@ class UpstreamLimiter:
 
     @property
     def waiting(self) -> int:
-        return sum(1 for *_, fut in self._waiters if not fut.done())
+        return sum(queue.live for queue in self._queues.values())
+
+    def queue_wait(self) -> float:
+        """Seconds the longest-waiting request has waited so far (0: nobody waits)."""
+        now = self._now()
+        return max((now - at for f, at in self._enqueued.items() if not f.done()), default=0.0)
 
     @asynccontextmanager
     async def slot(self, priority: Priority = Priority.INTERACTIVE) -> AsyncIterator[None]:
@@ -76,19 +157,24 @@ class UpstreamLimiter:
 
     async def acquire(self, priority: Priority = Priority.INTERACTIVE) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        seq = next(_SEQ)
         order = command_order.get()
-        heapq.heappush(
-            self._waiters, (int(priority), order if order is not None else seq, seq, future)
-        )
+        queue = self._queues[priority]
+        queue.push(order if order is not None else next(_SEQ), future)
         self._pump()
+        if future.done():
+            return
+        self._enqueued[future] = self._now()
         try:
             await future
         except asyncio.CancelledError:
-            if future.done() and not future.cancelled():
+            if future.cancelled():
+                queue.live -= 1  # still in the queue: skipped when its turn comes
+            elif future.done():
                 # Granted just as we were cancelled: give the turn back.
                 self.release()
             raise
+        finally:
+            self._enqueued.pop(future, None)
 
     def release(self) -> None:
         self._in_flight -= 1
@@ -103,21 +189,37 @@ class UpstreamLimiter:
         self._next_start = max(self._next_start, self._now() + seconds)
         self._pump()
 
+    def _start_delay(self) -> float | None:
+        """May a request start now? 0.0: yes (and it is counted as started); > 0: in that many
+        seconds; None: not before a request in flight ends. The one place that decides, so a
+        budget shared between processes can be plugged in here."""
+        if self._in_flight >= self.max_in_flight:
+            return None
+        now = self._now()
+        if now < self._next_start:
+            return self._next_start - now
+        self._in_flight += 1
+        self._next_start = max(now, self._next_start) + self.interval
+        return 0.0
+
     def _pump(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        while self._waiters and self._in_flight < self.max_in_flight:
-            *_, future = self._waiters[0]
-            if future.done():  # cancelled while waiting
-                heapq.heappop(self._waiters)
-                continue
-            now = self._now()
-            if now < self._next_start:
-                loop = asyncio.get_running_loop()
-                self._timer = loop.call_later(self._next_start - now, self._pump)
+        while True:
+            queue = next((q for q in self._queues.values() if q.live > 0), None)
+            if queue is None:
                 return
-            heapq.heappop(self._waiters)
-            self._in_flight += 1
-            self._next_start = max(now, self._next_start) + self.interval
+            delay = self._start_delay()
+            if delay is None:
+                return
+            if delay > 0:
+                loop = asyncio.get_running_loop()
+                self._timer = loop.call_later(delay, self._pump)
+                return
+            future = queue.pop()
+            if future is None:  # cannot happen while `live` is right; never spin on it
+                self._in_flight -= 1
+                queue.live = 0
+                continue
             future.set_result(None)

@@ -149,13 +149,10 @@ class Leaderboards:
         # caller sees a progress note), within the 15 minutes an interaction lasts.
         patient = queue_patience.set(FANOUT_PATIENCE)
         try:
-            games_task = asyncio.ensure_future(self.ra.games(game_ids, priority))
-            try:
-                await asyncio.gather(*(fetch(member) for member in members))
-                games = await games_task
-            finally:
-                if not games_task.done():
-                    games_task.cancel()
+            # Titles first: a /progress on the same games waits for these calls, which must
+            # not sit behind the members' calls (they are a handful, often cached).
+            games = await self.ra.games(game_ids, priority)
+            await asyncio.gather(*(fetch(member) for member in members))
         finally:
             queue_patience.reset(patient)
         standings.sort(key=rank_key)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.ra.client import EARNED_PAGE, RAClient
+from bot.ra.client import EARNED_PAGE, RAClient, queue_patience
 from bot.ra.errors import RAUserNotFound
-from bot.ra.limiter import Priority
+from bot.ra.limiter import Priority, command_order
 from bot.ra.models import EarnedAchievement, GameInfo, GameProgress, UserProfile
 from bot.services.cache import SingleFlight, TTLCache
 from bot.stats import Stats
@@ -67,6 +67,29 @@ class EarnedWindow:
 class FetchedProgress:
     progress: GameProgress
     at: datetime
+    stamp: float = 0.0  # the service's clock when RA answered (ages for the staleness rule)
+
+
+@dataclass(frozen=True)
+class _Opener:
+    """Who opened a progress call: whether another command may wait for it."""
+
+    priority: Priority
+    ticket: int | None
+    fan_out: bool  # a board's call, queued behind hundreds of others
+
+    def may_carry(self, priority: Priority, ticket: int | None) -> bool:
+        """May a request of (`priority`, `ticket`) wait for this call instead of its own?
+
+        Not for a call of lower priority, and not for one a board queued, unless it is the same
+        command's: a `/progress` must not wait for a board's turn (the fair turns of the limiter).
+        Scheduled work may wait for any call of its priority or above: it has no one waiting.
+        """
+        if self.priority > priority:
+            return False
+        if priority is Priority.SCHEDULED:
+            return True
+        return not self.fan_out or (ticket is not None and ticket == self.ticket)
 
 
 class RAService:
@@ -78,6 +101,7 @@ class RAService:
         progress_ttl: float = 120.0,
         game_ttl: float = 86400.0,
         profile_ttl: float = 3600.0,
+        scheduled_max_age: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
         catalogue: Callable[[int], GameInfo | None] | None = None,
     ) -> None:
@@ -85,8 +109,12 @@ class RAService:
         # RA's catalogue (bot.services.catalogue) names most games: API_GetGame only for the rest.
         self._catalogue = catalogue or (lambda game_id: None)
         self.stats = stats or Stats()
+        self._clock = clock
+        # Entries live as long as the oldest answer anyone accepts; each caller says how old
+        # an answer it takes (interactive: progress_ttl; scheduled boards: scheduled_max_age).
+        self.scheduled_max_age = scheduled_max_age
         self._progress: TTLCache[tuple[str, int], FetchedProgress] = TTLCache(
-            progress_ttl, 200_000, clock
+            max(progress_ttl, scheduled_max_age), 200_000, clock
         )
         self._games: TTLCache[int, GameInfo | bool] = TTLCache(game_ttl, 50_000, clock)
         self._profiles: TTLCache[str, UserProfile | bool] = TTLCache(profile_ttl, 50_000, clock)
@@ -98,6 +126,8 @@ class RAService:
         self._progress_ttl = progress_ttl
         self._hot_games: OrderedDict[int, None] = OrderedDict()
         self._open: dict[str, tuple[list[int], asyncio.Task[dict[int, FetchedProgress]]]] = {}
+        self._openers: dict[asyncio.Task[dict[int, FetchedProgress]], _Opener] = {}
+        self._solo = 0  # keys for calls that may not share a running call's key
         self._game_ttl = game_ttl
         # Challenges: (user, window start, window end) -> what was earned up to a time.
         self._earned: TTLCache[tuple[str, int, int], EarnedWindow] = TTLCache(
@@ -148,71 +178,31 @@ class RAService:
 
     # -- progress --------------------------------------------------------------------------------
 
+    def _fresh(self, key: str, game_id: int, max_age: float) -> FetchedProgress | None:
+        cached = self._progress.get((key, game_id))
+        if cached is None or max_age <= 0 or self._clock() - cached.stamp > max_age:
+            return None
+        return cached
+
+    def max_age_for(self, priority: Priority) -> float:
+        """How old an answer a request of `priority` takes from the cache."""
+        if priority is Priority.SCHEDULED:
+            return max(self._progress_ttl, self.scheduled_max_age)
+        return self._progress_ttl
+
     async def progress(
-        self, user: str, game_ids: Sequence[int], priority: Priority = Priority.INTERACTIVE
+        self,
+        user: str,
+        game_ids: Sequence[int],
+        priority: Priority = Priority.INTERACTIVE,
+        *,
+        max_age: float | None = None,
     ) -> dict[int, FetchedProgress]:
-        """Progress of `user` on `game_ids`, from cache where fresh, else one RA call."""
-        key = user.lower()
-        if self._profiles.get(key) is False:
-            # Known not to exist (profile 404 or progress `[]`, NOT_FOUND_TTL ago at most).
-            raise RAUserNotFound(user)
-        found: dict[int, FetchedProgress] = {}
-        waiting: dict[int, asyncio.Task[dict[int, FetchedProgress]]] = {}
-        to_fetch: list[int] = []
-        for game_id in game_ids:
-            cached = self._progress.get((key, game_id))
-            self._hit(cached is not None)
-            if cached is not None:
-                found[game_id] = cached
-            elif (task := self._progress_flights.running((key, game_id))) is not None:
-                waiting[game_id] = task
-            else:
-                to_fetch.append(game_id)
-        self._note_hot(game_ids)
-        if to_fetch:
-            open_batch = self._open.get(key)
-            if open_batch is not None and len(open_batch[0]) + len(to_fetch) <= MAX_BATCH:
-                # A call for this user is still waiting for its turn: ride in it.
-                ids, task = open_batch
-                ids.extend(to_fetch)
-                for game_id in to_fetch:
-                    self._progress_flights.share((key, game_id), task)
-                    waiting[game_id] = task
-            else:
-                ids = list(to_fetch)
-                holder: list[asyncio.Task[dict[int, FetchedProgress]]] = []
+        """Progress of `user` on `game_ids`, from cache where fresh, else one RA call.
 
-                def close() -> list[int]:
-                    """The limiter gave the turn: the batch closes, hot games ride along."""
-                    if (entry := self._open.get(key)) is not None and entry[0] is ids:
-                        del self._open[key]
-                    riders = self._riders(key, exclude=set(ids))
-                    for game_id in riders:
-                        self._progress_flights.share((key, game_id), holder[0])
-                    return ids + riders
-
-                async def fetch() -> dict[int, FetchedProgress]:
-                    try:
-                        answer = await self.client.get_user_progress(user, close, priority=priority)
-                    finally:
-                        if (entry := self._open.get(key)) is not None and entry[0] is ids:
-                            del self._open[key]
-                    if not answer:
-                        self._profiles.set(key, False, NOT_FOUND_TTL)
-                        raise RAUserNotFound(user)
-                    now = datetime.now(UTC)
-                    fetched = {gid: FetchedProgress(p, now) for gid, p in answer.items()}
-                    for gid, item in fetched.items():
-                        self._progress.set((key, gid), item)
-                    return fetched
-
-                task = self._progress_flights.start((key, ids[0]), fetch)
-                holder.append(task)
-                self._open[key] = (ids, task)
-                for game_id in ids[1:]:
-                    self._progress_flights.share((key, game_id), task)
-                for game_id in ids:
-                    waiting[game_id] = task
+        Fresh means at most `max_age` seconds old (default: by priority, `max_age_for`).
+        """
+        found, waiting = self._ask(user, game_ids, priority, max_age)
         for task in set(waiting.values()):
             result = await asyncio.shield(task)
             for game_id, t in waiting.items():
@@ -222,8 +212,116 @@ class RAService:
         now = datetime.now(UTC)
         for game_id in game_ids:
             if game_id not in found:
-                found[game_id] = FetchedProgress(GameProgress(game_id, 0, 0, 0, 0, 0, 0), now)
+                found[game_id] = FetchedProgress(
+                    GameProgress(game_id, 0, 0, 0, 0, 0, 0), now, self._clock()
+                )
         return found
+
+    def prefetch(
+        self, user: str, game_ids: Sequence[int], priority: Priority = Priority.SCHEDULED
+    ) -> set[asyncio.Task[dict[int, FetchedProgress]]]:
+        """Put the call for `user`'s games that are not fresh in the queue now, without waiting:
+        requests made after this one find it under way. Returns the calls to wait for."""
+        try:
+            _found, waiting = self._ask(user, game_ids, priority, None)
+        except RAUserNotFound:
+            return set()
+        return set(waiting.values())
+
+    def _ask(
+        self, user: str, game_ids: Sequence[int], priority: Priority, max_age: float | None
+    ) -> tuple[dict[int, FetchedProgress], dict[int, asyncio.Task[dict[int, FetchedProgress]]]]:
+        """The fresh answers, and the calls (under way, or opened now) the others come from."""
+        key = user.lower()
+        if self._profiles.get(key) is False:
+            # Known not to exist (profile 404 or progress `[]`, NOT_FOUND_TTL ago at most).
+            raise RAUserNotFound(user)
+        age = self.max_age_for(priority) if max_age is None else max_age
+        ticket = command_order.get()
+        found: dict[int, FetchedProgress] = {}
+        waiting: dict[int, asyncio.Task[dict[int, FetchedProgress]]] = {}
+        to_fetch: list[int] = []
+        for game_id in game_ids:
+            cached = self._fresh(key, game_id, age)
+            self._hit(cached is not None)
+            if cached is not None:
+                found[game_id] = cached
+            elif (task := self._carrier(key, game_id, priority, ticket)) is not None:
+                waiting[game_id] = task
+            else:
+                to_fetch.append(game_id)
+        self._note_hot(game_ids)
+        if to_fetch:
+            open_batch = self._open.get(key)
+            if (
+                open_batch is not None
+                and len(open_batch[0]) + len(to_fetch) <= MAX_BATCH
+                and self._openers[open_batch[1]].may_carry(priority, ticket)
+            ):
+                # A call for this user is still waiting for its turn: ride in it.
+                ids, task = open_batch
+                ids.extend(to_fetch)
+                for game_id in to_fetch:
+                    self._progress_flights.share((key, game_id), task)
+                    waiting[game_id] = task
+            else:
+                task = self._open_call(user, key, to_fetch, priority, ticket)
+                for game_id in to_fetch:
+                    waiting[game_id] = task
+        return found, waiting
+
+    def _carrier(
+        self, key: str, game_id: int, priority: Priority, ticket: int | None
+    ) -> asyncio.Task[dict[int, FetchedProgress]] | None:
+        """A running call for (user, game) this request may wait for, if any."""
+        task = self._progress_flights.running((key, game_id))
+        if task is None:
+            return None
+        opener = self._openers.get(task)
+        return task if opener is None or opener.may_carry(priority, ticket) else None
+
+    def _open_call(
+        self, user: str, key: str, ids: list[int], priority: Priority, ticket: int | None
+    ) -> asyncio.Task[dict[int, FetchedProgress]]:
+        """Start one progress call for `ids`; it stays open for more games until its turn."""
+        holder: list[asyncio.Task[dict[int, FetchedProgress]]] = []
+
+        def close() -> list[int]:
+            """The limiter gave the turn: the batch closes, hot games ride along."""
+            if (entry := self._open.get(key)) is not None and entry[0] is ids:
+                del self._open[key]
+            riders = self._riders(key, exclude=set(ids))
+            for game_id in riders:
+                self._progress_flights.share((key, game_id), holder[0])
+            return ids + riders
+
+        async def fetch() -> dict[int, FetchedProgress]:
+            try:
+                answer = await self.client.get_user_progress(user, close, priority=priority)
+            finally:
+                if (entry := self._open.get(key)) is not None and entry[0] is ids:
+                    del self._open[key]
+            if not answer:
+                self._profiles.set(key, False, NOT_FOUND_TTL)
+                raise RAUserNotFound(user)
+            now, stamp = datetime.now(UTC), self._clock()
+            fetched = {gid: FetchedProgress(p, now, stamp) for gid, p in answer.items()}
+            for gid, item in fetched.items():
+                self._progress.set((key, gid), item)
+            return fetched
+
+        if self._progress_flights.running((key, ids[0])) is None:
+            task = self._progress_flights.start((key, ids[0]), fetch)
+        else:  # a call another command may not wait for holds that key: one of its own
+            self._solo -= 1
+            task = self._progress_flights.start((key, self._solo), fetch)
+        holder.append(task)
+        self._openers[task] = _Opener(priority, ticket, queue_patience.get() is not None)
+        task.add_done_callback(lambda t: self._openers.pop(t, None))
+        self._open[key] = (ids, task)
+        for game_id in ids:
+            self._progress_flights.share((key, game_id), task)
+        return task
 
     def _note_hot(self, game_ids: Sequence[int]) -> None:
         for game_id in game_ids:
@@ -240,7 +338,7 @@ class RAService:
                 break
             if (
                 game_id not in exclude
-                and (key, game_id) not in self._progress
+                and self._fresh(key, game_id, self._progress_ttl) is None
                 and self._progress_flights.running((key, game_id)) is None
             ):
                 riders.append(game_id)
@@ -260,7 +358,21 @@ class RAService:
         self._hit(cached is not None)
         if cached is not None:
             return cached if isinstance(cached, GameInfo) else None
+        return await self._game_flights.run(game_id, self._game_fetcher(game_id, priority))
 
+    def prefetch_games(
+        self, game_ids: Sequence[int], priority: Priority = Priority.SCHEDULED
+    ) -> set[asyncio.Task[GameInfo | None]]:
+        """Put the calls for the games not cached in the queue now, without waiting."""
+        return {
+            self._game_flights.start(gid, self._game_fetcher(gid, priority))
+            for gid in dict.fromkeys(game_ids)
+            if self._games.get(gid) is None
+        }
+
+    def _game_fetcher(
+        self, game_id: int, priority: Priority
+    ) -> Callable[[], Awaitable[GameInfo | None]]:
         async def fetch() -> GameInfo | None:
             info = await self.client.get_game(game_id, priority=priority)
             # An unknown id may become a game; remember "unknown" only briefly.
@@ -271,7 +383,7 @@ class RAService:
             )
             return info
 
-        return await self._game_flights.run(game_id, fetch)
+        return fetch
 
     def cached_game(self, game_id: int) -> GameInfo | None:
         """What the bot knows of a game without asking RA (the catalogue, then the cache)."""

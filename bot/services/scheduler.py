@@ -5,6 +5,12 @@ due ones one after another, so many schedules due at the same minute do not burs
 has a fixed spread offset after its slot). Scheduled RA work goes through the shared limiter at
 `Priority.SCHEDULED`, behind interactive commands.
 
+One call per player: before the first of a group of boards due close together (within half of
+the age a scheduled board may use), the scheduler gathers, for every RA user on any of them,
+every game any of them needs, and asks RA once per user for all of them, in the background; the
+boards are then built from those answers (or wait for the call already under way) as each comes
+due, at its own spread offset.
+
 Exactly once per period: the post is claimed in the database before anything is sent (the
 (schedule, period) key lets one process win, across restarts and processes sharing PostgreSQL),
 and marked posted after. A claim left "sending" by a process that died mid-send is taken over
@@ -16,11 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import discord
 
@@ -28,9 +35,11 @@ from bot.errors import UserFacingError
 from bot.formatting.leaderboard import board_title, board_titles, scheduled_board_embed
 from bot.formatting.leaderboard_picture import picture_title, scheduled_picture
 from bot.formatting.progress import Links
+from bot.ra.client import queue_patience
 from bot.ra.errors import RAError
 from bot.ra.limiter import Priority, command_order, new_ticket
 from bot.services.leaderboard import (
+    FANOUT_PATIENCE,
     Board,
     Leaderboards,
     board_from_snapshot,
@@ -48,6 +57,9 @@ log = logging.getLogger(__name__)
 
 MAX_SLEEP = 300.0  # look again at least this often (schedules another process changed)
 LEASE = timedelta(seconds=90)
+LATE_AFTER = timedelta(minutes=5)  # a post this long after its time says it is late
+GATHER_LIMIT = 500  # schedules looked at ahead, at most, in one gathering
+SCHEDULED = Priority.SCHEDULED
 
 
 class ChannelGone(Exception):
@@ -129,6 +141,7 @@ class Scheduler:
         self.spread_seconds = spread_seconds
         self.pictures = pictures
         self._wake = asyncio.Event()
+        self._gathering: set[asyncio.Future[Any]] = set()
 
     def wake(self) -> None:
         """Schedules changed: look again now."""
@@ -157,10 +170,71 @@ class Scheduler:
             except TimeoutError:
                 pass
 
+    def gather_horizon(self) -> timedelta:
+        """How far ahead gathering looks: half the age a scheduled board may use, so a board
+        due at the far end still finds the answers fresh enough."""
+        return timedelta(seconds=self.leaderboards.ra.scheduled_max_age / 2)
+
+    async def gather(self, now: datetime) -> int:
+        """Put one call per user in RA's queue for every game any board due by `now + horizon`
+        needs from them, and return the number of users (fresh answers cost nothing).
+
+        Does not wait for the answers (`gathered()` does): the boards built next find the calls
+        under way and wait for them. Failures are left to each board's own build, which asks
+        again or posts from cache.
+        """
+        ra = self.leaderboards.ra
+        soon = await self.schedules.due(now + self.gather_horizon(), limit=GATHER_LIMIT)
+        needs: dict[str, list[int]] = {}
+        games: list[int] = []
+        for schedule in soon:
+            try:
+                resolved = await self.games.resolve(schedule.guild_id, schedule.games)
+                members = await self.publisher.members(schedule.guild_id)
+            except (UserFacingError, ChannelGone):
+                continue  # run_one pauses it when its time comes
+            games.extend(resolved.game_ids)
+            for member in members:
+                needs.setdefault(member.link.ra_ulid, []).extend(resolved.game_ids)
+        if not needs:
+            return 0
+        pending: set[asyncio.Future[Any]] = set()
+        ticket = command_order.set(new_ticket())
+        patient = queue_patience.set(FANOUT_PATIENCE)
+        try:
+            pending.update(ra.prefetch_games(games, SCHEDULED))  # titles first: boards need them
+            for user, ids in needs.items():
+                pending.update(ra.prefetch(user, list(dict.fromkeys(ids)), SCHEDULED))
+        finally:
+            queue_patience.reset(patient)
+            command_order.reset(ticket)
+        self._gathering = pending
+        return len(needs)
+
+    async def gathered(self) -> None:
+        """Wait for the calls of the last gathering (tests, shutdown)."""
+        if self._gathering:
+            await asyncio.gather(*self._gathering, return_exceptions=True)
+
+    async def _gather_for(self, now: datetime) -> None:
+        if self.leaderboards.ra.scheduled_max_age <= 0:
+            return  # boards may not share answers: nothing to gain
+        if any(not f.done() for f in self._gathering):
+            return  # the last one is still asking: its answers serve these boards too
+        try:
+            users = await self.gather(now)
+        except Exception as exc:  # the boards ask for themselves
+            log.warning("scheduler: gathering progress for the boards due failed: %r", exc)
+        else:
+            log.debug("scheduler: gathered progress of %d users for the boards due", users)
+
     async def run_due(self, now: datetime) -> list[RunResult]:
         """Run every schedule due at `now`, one after another."""
         results = []
-        for schedule in await self.schedules.due(now):
+        due = await self.schedules.due(now)
+        if due:
+            await self._gather_for(now)
+        for schedule in due:
             try:
                 results.append(await self.run_one(schedule, now))
             except StoreError as exc:
@@ -203,6 +277,7 @@ class Scheduler:
 
         previous = await self.schedules.snapshot(schedule.id)
         stale_since: datetime | None = None
+        started = time.monotonic()
         try:
             board, set_name = await self._build(schedule)
         except UserFacingError as exc:  # the set was deleted, say
@@ -240,6 +315,18 @@ class Scheduler:
             stale_since = taken
 
         changes = {} if stale_since else changes_since(previous[1] if previous else None, board)
+        # Late: boards that could not all be served at their time (the budget was busy, RA was
+        # slow, or the bot was down) are posted later in the period, and say so.
+        late_by = now - self.first_run(schedule.id, period) + timedelta(
+            seconds=time.monotonic() - started
+        )
+        if late_by >= LATE_AFTER and stale_since is None:
+            log.warning(
+                "scheduler: schedule #%s posts %.0f min late (RA budget busy, RA slow, or the "
+                "bot was down)", schedule.id, late_by.total_seconds() / 60,
+            )
+        else:
+            late_by = timedelta(0)
         embed = scheduled_board_embed(
             board,
             board_title(set_name, board.game_ids, board_titles(board)),
@@ -247,6 +334,7 @@ class Scheduler:
             changes=changes,
             stale_since=stale_since,
             footer=marker(schedule, period),
+            late_by=late_by or None,
         )
         image = None
         if self.pictures is not None:

@@ -147,6 +147,16 @@ class ScheduleStore:
             )
             return [_schedule(row) for row in rows]
 
+    async def active(self) -> list[Schedule]:
+        """Every schedule not paused, of every guild (for the budget estimate)."""
+        async with self.store.transaction() as conn:
+            rows = await conn.execute(
+                select(schedules)
+                .where(schedules.c.paused_reason.is_(None))
+                .order_by(schedules.c.id)
+            )
+            return [_schedule(row) for row in rows]
+
     async def next_run_at(self) -> datetime | None:
         """When the earliest active schedule is to run."""
         async with self.store.transaction() as conn:

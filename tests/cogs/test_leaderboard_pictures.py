@@ -147,7 +147,11 @@ async def test_a_scheduled_post_and_its_edit_carry_the_picture(harness: Harness)
     (edit,) = with_files(harness, "PATCH", f"/channels/{channel}/messages/{message['id']}")
     assert edit.json["embeds"][0]["image"]["url"] == PICTURE
     assert edit.json["attachments"] == [
-        {"id": 0, "filename": "leaderboard.png", "description": "Leaderboard · Sonic the Hedgehog (1)"}
+        {
+            "id": 0,
+            "filename": "leaderboard.png",
+            "description": "Leaderboard · Sonic the Hedgehog (1)",
+        }
     ]
     assert picture_rows(edit, 4) == 4
     assert edit.files[0]["data"] != post.files[0]["data"]

@@ -8,6 +8,7 @@ from typing import Any
 
 import discord
 
+from tests.cogs.test_leaderboard import seed_members
 from tests.fakes.bot_harness import Harness
 
 
@@ -33,7 +34,9 @@ async def test_schedule_answers_with_its_id_and_next_run(harness: Harness) -> No
     assert answer["ephemeral"]
     match = re.fullmatch(
         r"Schedule #(\d+): the leaderboard of 1, 228 goes to <#(\d+)> daily at 18:30 UTC\. "
-        r"First post <t:(\d+):F> \(<t:\d+:R>\)\.",
+        r"First post <t:(\d+):F> \(<t:\d+:R>\)\.\n"
+        r"Cost: nothing yet \(nobody here has linked an RA account\); one RA call per linked "
+        r"member each day once they do\.",
         answer["content"],
     )
     assert match, answer["content"]
@@ -116,3 +119,45 @@ async def test_a_paused_schedule_shows_its_reason(harness: Harness) -> None:
     await harness.bot.schedules.pause(created.id, "the channel was deleted")
     listing = await harness.answer("leaderboard schedules")
     assert "⏸️ Paused: the channel was deleted" in listing["embeds"][0]["fields"][0]["value"]
+
+
+async def test_schedule_says_what_it_costs_shared_calls_counted_once(harness: Harness) -> None:
+    first, second = harness.discord.guild_ids[:2]
+    await seed_members(harness, first, 6)  # P00..P05
+    ids = await seed_members(harness, second, 4)  # P00..P03: the same RA players, other members
+    assert len(ids) == 4
+    answer = await schedule(
+        harness, harness.discord.channel_ids[first], games="1", every="daily", time="18:00"
+    )
+    assert "Cost: about 6 RA calls a post (one per linked member), 6 RA calls a day more" in (
+        answer["content"]
+    )
+    answer = await schedule(
+        harness, harness.discord.channel_ids[second], games="1", every="daily", time="18:00",
+        guild_id=second,
+    )
+    content = answer["content"]
+    assert (
+        "Cost: about 4 RA calls a post (one per linked member, 4 of them shared with other "
+        "boards due at the same time), 0 RA calls a day more for the bot; all scheduled boards "
+        "together need about 6 RA calls of the 8,640,000 RA calls a day"
+    ) in content
+    assert "⚠️" not in content
+
+
+async def test_schedule_warns_when_the_boards_need_more_than_the_budget(
+    start_bot: Any, caplog: Any
+) -> None:
+    harness: Harness = await start_bot(ra_requests_per_second=0.001)  # 43 calls a day to spare
+    guild = harness.discord.guild_ids[0]
+    await seed_members(harness, guild, 3)
+    answer = await schedule(harness, harness.discord.channel_ids[guild], games="1", every="hourly")
+    content = answer["content"]
+    assert "all scheduled boards together need about 72 RA calls of the 43 RA calls a day" in (
+        content
+    )
+    assert "⚠️ That is more than the bot's RetroAchievements budget allows" in content
+    # ...and the three calls of one post do not fit in an hour's share (1.8) either.
+    assert "⚠️ The boards due at this time need 3 RA calls" in content
+    assert any("scheduled boards need about 72 RA calls a day" in r.message for r in caplog.records)
+    assert len(await harness.bot.schedules.for_guild(guild)) == 1  # made all the same

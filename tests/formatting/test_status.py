@@ -28,9 +28,37 @@ def test_status_fields() -> None:
         "Shards": "2",
         "RA requests (last hour)": "15,000",
         "RA errors (last hour)": "3",
+        "Waited for a turn (last hour)": "0 delayed 1 s or more, 0 refused",
+        "RA queue now": "empty",
         "Cache hit rate (last hour)": "75%",
     }
     assert embed.title
+
+
+def test_status_shows_the_budget_and_the_queue() -> None:
+    embed = status_embed(
+        latency=0.05,
+        guilds=3,
+        shards=1,
+        stats=StatsSnapshot(
+            ra_requests=2700,
+            ra_errors=0,
+            cache_hits=0,
+            cache_misses=0,
+            ra_scheduled=700,
+            ra_delayed=41,
+            ra_refused=2,
+        ),
+        budget_per_hour=10_800,
+        waiting=17,
+        queue_wait=3.26,
+    )
+    values = fields(embed)
+    assert values["RA budget (last hour)"] == (
+        "2,700 of 10,800 (25%): 2,000 interactive, 700 scheduled"
+    )
+    assert values["Waited for a turn (last hour)"] == "41 delayed 1 s or more, 2 refused"
+    assert values["RA queue now"] == "17 waiting, the longest for 3.3 s"
 
 
 @pytest.mark.parametrize("latency", [math.inf, math.nan])

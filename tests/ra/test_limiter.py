@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from bot.ra.client import RAClient
-from bot.ra.limiter import Priority, UpstreamLimiter, command_order, new_ticket
+from bot.ra.limiter import QUANTUM, SHARE, Priority, UpstreamLimiter, command_order, new_ticket
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeRA
 
 FAST = 1_000_000.0  # starts 1 µs apart: spacing never matters
@@ -240,3 +240,165 @@ async def test_requests_of_an_earlier_command_go_first() -> None:
     limiter.release()
     await asyncio.gather(first, second, late)
     assert order == ["a0", "b0", "b1", "a-late"]
+
+
+# -- fair turns between commands ---------------------------------------------------------------
+
+
+async def _run_commands(
+    limiter: UpstreamLimiter, commands: dict[str, int], priority: Priority = Priority.INTERACTIVE
+) -> tuple[list[str], list[asyncio.Task[None]]]:
+    """Start one task per command, each queueing `n` requests under its own ticket."""
+    order: list[str] = []
+
+    async def request(name: str) -> None:
+        async with limiter.slot(priority):
+            order.append(name)
+
+    async def command(name: str, requests: int) -> None:
+        command_order.set(new_ticket())
+        await asyncio.gather(*(request(name) for _ in range(requests)))
+
+    tasks = [asyncio.create_task(command(name, n)) for name, n in commands.items()]
+    await until(lambda: limiter.waiting >= sum(commands.values()))
+    return order, tasks
+
+
+async def test_a_small_command_overtakes_a_big_fan_out() -> None:
+    """A /progress typed while a board's 100 requests wait goes within a few turns."""
+    limiter = UpstreamLimiter(FAST, 1)
+    order: list[str] = []
+    await limiter.acquire()
+
+    async def request(name: str) -> None:
+        async with limiter.slot():
+            order.append(name)
+
+    async def command(name: str, requests: int) -> None:
+        command_order.set(new_ticket())
+        await asyncio.gather(*(request(name) for _ in range(requests)))
+
+    board = asyncio.create_task(command("board", 100))
+    await until(lambda: limiter.waiting == 100)
+    limiter.release()
+    await until(lambda: len(order) == 30)
+    await limiter.acquire()  # hold the queue again while /progress arrives
+    progress = asyncio.create_task(command("progress", 3))
+    await until(lambda: limiter.waiting == 100 - 30 - 1 + 3)
+    limiter.release()
+    await asyncio.gather(board, progress)
+    turns = [i for i, name in enumerate(order) if name == "progress"]
+    # Right after the hand-held turn, with at most one board turn (its fair share) among them;
+    # first come first served would have put them after the board's remaining 70.
+    assert turns[0] <= 31 and turns[-1] <= 31 + 3
+    assert order.count("board") == 100 and len(turns) == 3
+
+
+async def test_a_burst_of_small_commands_completes_them_in_order() -> None:
+    limiter = UpstreamLimiter(FAST, 1)
+    await limiter.acquire()
+    order, tasks = await _run_commands(limiter, {f"c{n}": 3 for n in range(5)})
+    limiter.release()
+    await asyncio.gather(*tasks)
+    assert order == [f"c{n}" for n in range(5) for _ in range(3)]
+
+
+async def test_big_commands_take_turns_a_quantum_at_a_time() -> None:
+    limiter = UpstreamLimiter(FAST, 1)
+    await limiter.acquire()
+    order, tasks = await _run_commands(limiter, {"a": 4 * QUANTUM, "b": 4 * QUANTUM})
+    limiter.release()
+    await asyncio.gather(*tasks)
+    # a's first quantum, then b's (a keeps its share), then they alternate: neither waits for
+    # all of the other.
+    runs = [name for name, _ in itertools.groupby(order)]
+    assert order[:QUANTUM] == ["a"] * QUANTUM and order[QUANTUM] == "b"
+    assert order[: 2 * QUANTUM].count("b") >= QUANTUM * (SHARE - 1) // SHARE
+    assert len(runs) >= 6
+
+
+async def test_no_starvation_under_a_steady_stream_of_small_commands() -> None:
+    limiter = UpstreamLimiter(FAST, 1)
+    order: list[str] = []
+    await limiter.acquire()
+
+    async def request(name: str) -> None:
+        async with limiter.slot():
+            order.append(name)
+
+    async def command(name: str, requests: int) -> None:
+        command_order.set(new_ticket())
+        await asyncio.gather(*(request(name) for _ in range(requests)))
+
+    board = asyncio.create_task(command("board", 60))
+    await until(lambda: limiter.waiting == 60)
+    # Always more small commands waiting than the limiter can serve: a new one arrives with
+    # every turn given.
+    smalls: list[asyncio.Task[None]] = [
+        asyncio.create_task(command(f"s{n}", 2)) for n in range(10)
+    ]
+    await until(lambda: limiter.waiting == 80)
+    limiter.release()
+    while not board.done():
+        seen = len(order)
+        await until(lambda seen=seen: len(order) > seen or board.done())  # type: ignore[misc]
+        if len(smalls) < 2000:
+            smalls.append(asyncio.create_task(command(f"s{len(smalls)}", 2)))
+    # The board finished while small commands still waited: its fair share kept it going.
+    assert limiter.waiting > 0
+    board_turns = [i for i, name in enumerate(order) if name == "board"]
+    assert len(board_turns) == 60
+    assert board_turns[-1] <= QUANTUM + (60 - QUANTUM) * SHARE + 5
+    await asyncio.gather(*smalls)
+
+
+async def test_scheduled_never_goes_before_interactive_whatever_it_had() -> None:
+    limiter = UpstreamLimiter(FAST, 1)
+    await limiter.acquire()
+    order: list[str] = []
+
+    async def request(name: str, priority: Priority) -> None:
+        async with limiter.slot(priority):
+            order.append(name)
+
+    async def command(name: str, requests: int, priority: Priority) -> None:
+        command_order.set(new_ticket())
+        await asyncio.gather(*(request(name, priority) for _ in range(requests)))
+
+    scheduled = asyncio.create_task(command("scheduled", 3, Priority.SCHEDULED))
+    interactive = asyncio.create_task(command("board", 5 * QUANTUM, Priority.INTERACTIVE))
+    await until(lambda: limiter.waiting == 3 + 5 * QUANTUM)
+    limiter.release()
+    await asyncio.gather(scheduled, interactive)
+    assert order == ["board"] * 5 * QUANTUM + ["scheduled"] * 3
+
+
+async def test_cancelled_waiters_leave_the_count_right() -> None:
+    limiter = UpstreamLimiter(FAST, 1)
+    await limiter.acquire()
+    waiters = [asyncio.create_task(limiter.acquire()) for _ in range(3)]
+    await until(lambda: limiter.waiting == 3)
+    waiters[1].cancel()
+    await asyncio.gather(waiters[1], return_exceptions=True)
+    assert limiter.waiting == 2
+    limiter.release()
+    await waiters[0]
+    limiter.release()
+    await waiters[2]
+    assert (limiter.in_flight, limiter.waiting) == (1, 0)
+    limiter.release()
+
+
+async def test_the_queue_wait_is_the_longest_wait_of_those_waiting() -> None:
+    now = [100.0]
+    limiter = UpstreamLimiter(FAST, 1, clock=lambda: now[0])
+    await limiter.acquire()
+    assert limiter.queue_wait() == 0.0
+    waiter = asyncio.create_task(limiter.acquire())
+    await until(lambda: limiter.waiting == 1)
+    now[0] += 2.5
+    assert limiter.queue_wait() == pytest.approx(2.5)
+    limiter.release()
+    await waiter
+    assert limiter.queue_wait() == 0.0
+    limiter.release()

@@ -11,10 +11,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.ra.client import RAClient
+from bot.ra.client import RAClient, queue_patience
 from bot.ra.errors import RAKeyRejected, RAUnavailable, RAUserNotFound
-from bot.ra.limiter import UpstreamLimiter
-from bot.services.ra import HOT_GAMES, NOT_FOUND_TTL, RAService
+from bot.ra.limiter import Priority, UpstreamLimiter, command_order, new_ticket
+from bot.services.ra import HOT_GAMES, NOT_FOUND_TTL, FetchedProgress, RAService
 from bot.stats import Stats
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeFault, FakeRA
 
@@ -371,3 +371,102 @@ async def test_games_asked_for_are_hot_before_their_answer_comes(
     await asyncio.gather(max_call, scott_call)
     calls = {r.params["u"]: r.params["i"] for r in fake_ra.calls(PROGRESS)}
     assert calls == {"MaxMilyin": "1,228", "Scott": "228,1"}
+
+
+# -- how old an answer each caller takes, and whose call it may wait for -----------------------
+
+
+async def test_a_scheduled_board_takes_progress_a_few_minutes_old_interactive_does_not(
+    fake_ra: FakeRA, make_service: MakeService, clock: Clock
+) -> None:
+    service = make_service(progress_ttl=120.0, scheduled_max_age=300.0)
+    await service.progress("MaxMilyin", [1, 14402])
+    clock.now += 200  # past the interactive cache time, within the scheduled one
+    fake_ra.set_progress("MaxMilyin", 1, achieved=2, score=10)
+    old = await service.progress("MaxMilyin", [1], Priority.SCHEDULED)
+    assert len(fake_ra.calls(PROGRESS)) == 1  # no new call
+    assert old[1].progress.achieved != 2
+    fresh = await service.progress("MaxMilyin", [1], Priority.INTERACTIVE)
+    assert len(fake_ra.calls(PROGRESS)) == 2
+    assert fresh[1].progress.achieved == 2
+    clock.now += 301  # too old for anyone now
+    await service.progress("MaxMilyin", [14402], Priority.SCHEDULED)
+    assert len(fake_ra.calls(PROGRESS)) == 3
+    # An explicit max_age wins over the priority's.
+    await service.progress("MaxMilyin", [14402], Priority.SCHEDULED, max_age=0)
+    assert len(fake_ra.calls(PROGRESS)) == 4
+
+
+async def test_progress_does_not_wait_for_a_boards_queued_call(
+    fake_ra: FakeRA, make_service: MakeService
+) -> None:
+    """A member's /progress during a board gets its own call instead of the board's turn."""
+    limiter = UpstreamLimiter(1000.0, 1)
+    service = make_service(limiter=limiter)
+    await limiter.acquire()  # hold RA's only slot: calls queue
+
+    for n in range(30):
+        fake_ra.add_user(f"Member{n}")
+
+    async def board() -> list[dict[int, FetchedProgress]]:
+        command_order.set(new_ticket())
+        patient = queue_patience.set(600.0)  # what Leaderboards.build sets
+        try:
+            users = [f"Member{n}" for n in range(30)] + ["MaxMilyin"]
+            return await asyncio.gather(*(service.progress(u, [1, 14402]) for u in users))
+        finally:
+            queue_patience.reset(patient)
+
+    board_task = asyncio.ensure_future(board())
+    await until_waiting(limiter, 31)
+    limiter.release()
+    await until_calls(fake_ra, QUANTUM_PLUS)
+    command_order.set(new_ticket())
+    mine = await service.progress("MaxMilyin", [1])
+    answered_after = len(fake_ra.calls(PROGRESS))
+    assert mine[1].progress.mastered
+    await board_task
+    # Answered by a call of its own, long before the board got to MaxMilyin (its 31st call).
+    users = [r.params["u"] for r in fake_ra.calls(PROGRESS)]
+    assert answered_after <= QUANTUM_PLUS + 3
+    assert users.count("MaxMilyin") == 2 and len(users) == 32
+
+
+async def test_progress_of_the_same_priority_and_no_fan_out_shares_the_queued_call(
+    fake_ra: FakeRA, make_service: MakeService
+) -> None:
+    limiter = UpstreamLimiter(1000.0, 1)
+    service = make_service(limiter=limiter)
+    await limiter.acquire()
+    command_order.set(new_ticket())
+    first = asyncio.ensure_future(service.progress("MaxMilyin", [1], Priority.SCHEDULED))
+    await asyncio.sleep(0)
+    command_order.set(new_ticket())
+    # Interactive does not wait for a scheduled call: it makes its own...
+    second = asyncio.ensure_future(service.progress("MaxMilyin", [1], Priority.INTERACTIVE))
+    await asyncio.sleep(0)
+    # ...and scheduled work may ride in an interactive call.
+    third = asyncio.ensure_future(service.progress("MaxMilyin", [14402], Priority.SCHEDULED))
+    await asyncio.sleep(0)
+    limiter.release()
+    await asyncio.gather(first, second, third)
+    assert sorted(r.params["i"] for r in fake_ra.calls(PROGRESS)) == ["1", "1,14402"]
+
+
+QUANTUM_PLUS = 14
+
+
+async def until_waiting(limiter: UpstreamLimiter, n: int) -> None:
+    for _ in range(1000):
+        if limiter.waiting >= n:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"never {n} waiting")
+
+
+async def until_calls(fake: FakeRA, n: int) -> None:
+    for _ in range(100_000):
+        if len(fake.calls(PROGRESS)) >= n:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"never {n} progress calls")

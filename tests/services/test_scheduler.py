@@ -143,7 +143,7 @@ async def world(store: Store, fake_ra: FakeRA) -> AsyncIterator[World]:
         )
 
         def make(owner: str = "process-a", on: Store = store, **kw: Any) -> Scheduler:
-            ra = RAService(client, progress_ttl=0)  # every run asks RA afresh
+            ra = RAService(client, progress_ttl=0, scheduled_max_age=0)  # every run asks RA afresh
             return Scheduler(
                 ScheduleStore(on),
                 GameResolver(Catalogue(CatalogueStore(on), client, owner=owner), on),
@@ -186,6 +186,19 @@ async def test_a_period_missed_while_down_is_posted_once_on_return(world: World)
     assert result.period == SLOT + timedelta(days=3)
     assert len(world.channel.posts) == 1
     assert await world.make().run_due(back + timedelta(minutes=1)) == []
+    # Posted five hours after its time: it says so.
+    (post,) = world.channel.posts
+    assert (post.embed.description or "").startswith("⏱️ Posted 300 min late")
+
+
+async def test_a_post_on_time_or_a_few_minutes_after_says_nothing_of_lateness(
+    world: World,
+) -> None:
+    await world.add_schedule()
+    (result,) = await world.make().run_due(SLOT + timedelta(minutes=4))
+    assert result.outcome == "posted"
+    (post,) = world.channel.posts
+    assert "late" not in (post.embed.description or "")
 
 
 async def test_a_crash_after_sending_does_not_double_the_post(world: World) -> None:
@@ -351,3 +364,122 @@ async def test_the_loop_sleeps_until_woken_and_then_posts(world: World) -> None:
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+# -- one call per RA user across the boards due together ----------------------------------------
+
+
+class GuildsPublisher(FakePublisher):
+    """Several guilds, each with its own members, posting to one recorded channel."""
+
+    def __init__(self, channel: FakeChannel, members: dict[int, list[LinkedMember]]) -> None:
+        super().__init__(channel)
+        self.by_guild = members
+
+    async def members(self, guild_id: int) -> list[LinkedMember]:
+        return list(self.by_guild[guild_id])
+
+
+async def test_boards_due_together_cost_one_progress_call_per_user(
+    store: Store, fake_ra: FakeRA
+) -> None:
+    names = ["Ann", "Bob", "Cid", "Dee"]
+    for name in names:
+        fake_ra.add_user(name)
+    for game in (1, 228, 14402):
+        for n, name in enumerate(names):
+            fake_ra.set_progress(name, game, achieved=n, score=n * 5)
+    links = {
+        name: await store.set_link(n + 1, fake_ulid(name), name) for n, name in enumerate(names)
+    }
+
+    def members(*who: str) -> list[LinkedMember]:
+        return [LinkedMember(links[w].discord_user_id, links[w], w) for w in who]
+
+    boards = {  # guild: (members, games); users overlap, games overlap partly
+        1: (members("Ann", "Bob", "Cid"), "1, 228"),
+        2: (members("Bob", "Cid", "Dee"), "14402"),
+        3: (members("Ann", "Dee"), "1, 14402"),
+    }
+    channel = FakeChannel()
+    schedules = ScheduleStore(store)
+    async with aiohttp.ClientSession() as session:
+        client = RAClient(
+            session,
+            api_key=FAKE_RA_KEY,
+            limiter=UpstreamLimiter(1000.0, 2),
+            base_url=fake_ra.base_url,
+            timeout=1.0,
+            retry_budget=0.5,
+            rng=random.Random(1),
+        )
+        ra = RAService(client, progress_ttl=0, scheduled_max_age=300)
+        scheduler = Scheduler(
+            schedules,
+            GameResolver(Catalogue(CatalogueStore(store), client, owner="a"), store),
+            Leaderboards(ra),
+            GuildsPublisher(channel, {g: m for g, (m, _) in boards.items()}),
+            owner="a",
+            links=Links(),
+            spread_seconds=60,
+        )
+        created = []
+        for guild, (_, games) in boards.items():
+            schedule = await schedules.create(
+                guild_id=guild, channel_id=CHANNEL, games=games, cadence=Cadence.DAILY,
+                hour=18, minute=0, edit_in_place=False, next_run=SLOT, run_at=SLOT,
+                created_by=1,
+            )
+            run_at = scheduler.first_run(schedule.id, SLOT)
+            await schedules.reschedule(schedule.id, run_at=run_at)
+            created.append(run_at)
+        # Each board runs at its own spread offset after the slot, as the scheduler's loop would.
+        for run_at in sorted(created):
+            await scheduler.run_due(run_at)
+        await scheduler.gathered()
+
+    calls = fake_ra.calls("API_GetUserProgress")
+    asked = {
+        fake_ra.find_user(c.params["u"]).username: set(c.params["i"].split(","))  # type: ignore[union-attr]
+        for c in calls
+    }
+    assert len(calls) == len(names) == len(asked)  # one call per user, however many boards
+    # Each call carries every game any board needs from that user (hot games may ride along).
+    assert asked["Ann"] == asked["Bob"] == asked["Cid"] == {"1", "228", "14402"}
+    assert asked["Dee"] >= {"1", "14402"}
+    assert len(channel.posts) == 3
+    # The games' titles were asked first: the first board, which needs them, was not kept
+    # waiting behind every player's call.
+    assert [r.endpoint for r in fake_ra.requests[:3]] == ["API_GetGame"] * 3
+
+
+async def test_gathering_looks_only_as_far_ahead_as_answers_stay_usable(
+    store: Store, fake_ra: FakeRA
+) -> None:
+    fake_ra.add_user("Ann")
+    link = await store.set_link(1, fake_ulid("Ann"), "Ann")
+    member = LinkedMember(1, link, "Ann")
+    schedules = ScheduleStore(store)
+    async with aiohttp.ClientSession() as session:
+        client = RAClient(
+            session, api_key=FAKE_RA_KEY, limiter=UpstreamLimiter(1000.0, 2),
+            base_url=fake_ra.base_url, timeout=1.0, retry_budget=0.5, rng=random.Random(1),
+        )
+        ra = RAService(client, scheduled_max_age=300)
+        scheduler = Scheduler(
+            schedules,
+            GameResolver(Catalogue(CatalogueStore(store), client, owner="a"), store),
+            Leaderboards(ra),
+            GuildsPublisher(FakeChannel(), {1: [member], 2: [member]}),
+            owner="a", links=Links(),
+        )
+        assert scheduler.gather_horizon() == timedelta(seconds=150)
+        for guild, games, at in ((1, "1", SLOT), (2, "228", SLOT + timedelta(seconds=151))):
+            await schedules.create(
+                guild_id=guild, channel_id=CHANNEL, games=games, cadence=Cadence.DAILY,
+                hour=18, minute=0, edit_in_place=False, next_run=at, run_at=at, created_by=1,
+            )
+        assert await scheduler.gather(SLOT) == 1
+        await scheduler.gathered()
+    (call,) = fake_ra.calls("API_GetUserProgress")
+    assert call.params["i"] == "1"  # 228's board is due too late to use this answer
