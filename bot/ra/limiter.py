@@ -15,6 +15,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from enum import IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.ra.shared_budget import Budget
 
 
 class Priority(IntEnum):
@@ -43,6 +47,7 @@ class UpstreamLimiter:
         max_in_flight: int,
         *,
         clock: Callable[[], float] | None = None,
+        budget: Budget | None = None,
     ) -> None:
         if rate_per_second <= 0 or max_in_flight < 1:
             raise ValueError("rate_per_second must be > 0 and max_in_flight >= 1")
@@ -53,6 +58,10 @@ class UpstreamLimiter:
         self._in_flight = 0
         self._waiters: list[tuple[int, int, int, asyncio.Future[None]]] = []
         self._timer: asyncio.TimerHandle | None = None
+        # Seam for a budget shared with other processes (bot.ra.shared_budget): the queue stays
+        # here; only its head, once ready locally, asks the budget for a start (one ask at once).
+        self.budget = budget
+        self._asking: asyncio.Task[None] | None = None
 
     def _now(self) -> float:
         return self._clock() if self._clock else asyncio.get_running_loop().time()
@@ -92,6 +101,8 @@ class UpstreamLimiter:
 
     def release(self) -> None:
         self._in_flight -= 1
+        if self.budget is not None:
+            self.budget.release()
         self._pump()
 
     def next_start_in(self) -> float:
@@ -101,6 +112,8 @@ class UpstreamLimiter:
     def back_off(self, seconds: float) -> None:
         """Start nothing for `seconds` (RA said 429, perhaps with Retry-After)."""
         self._next_start = max(self._next_start, self._now() + seconds)
+        if self.budget is not None:
+            self.budget.back_off(seconds)
         self._pump()
 
     def _pump(self) -> None:
@@ -117,7 +130,38 @@ class UpstreamLimiter:
                 loop = asyncio.get_running_loop()
                 self._timer = loop.call_later(self._next_start - now, self._pump)
                 return
+            if self.budget is not None:
+                if self._asking is None:
+                    self._asking = asyncio.ensure_future(self._ask(Priority(self._waiters[0][0])))
+                return
             heapq.heappop(self._waiters)
             self._in_flight += 1
             self._next_start = max(now, self._next_start) + self.interval
             future.set_result(None)
+
+    async def _ask(self, priority: Priority) -> None:
+        """The head is ready here: ask the shared budget, then start the head or wait."""
+        assert self.budget is not None
+        try:
+            wait = await self.budget.acquire(priority)
+        except BaseException:
+            self._asking = None
+            raise
+        self._asking = None
+        if wait > 0:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = asyncio.get_running_loop().call_later(wait, self._pump)
+            return
+        # A start was granted: it goes to whoever heads the queue now.
+        while self._waiters and self._waiters[0][-1].done():
+            heapq.heappop(self._waiters)
+        if not self._waiters or self._in_flight >= self.max_in_flight:
+            self.budget.release()  # nobody left to use it
+            self._pump()
+            return
+        future = heapq.heappop(self._waiters)[-1]
+        self._in_flight += 1
+        self._next_start = max(self._now(), self._next_start) + self.interval
+        future.set_result(None)
+        self._pump()
