@@ -39,7 +39,7 @@ from bot.services.leaderboard import (
 )
 from bot.services.members import LinkedMember
 from bot.services.schedule_times import next_slot, period_start
-from bot.store.schedules import POSTED, Schedule, ScheduleStore
+from bot.store.schedules import POSTED, Schedule, ScheduleStore, Shards
 from bot.store.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -107,6 +107,7 @@ class Scheduler:
         links: Links,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         spread_seconds: float = 60.0,
+        shards: Shards | None = None,
     ) -> None:
         self.schedules = schedules
         self.game_sets = game_sets
@@ -116,6 +117,8 @@ class Scheduler:
         self.links = links
         self.clock = clock
         self.spread_seconds = spread_seconds
+        # Only the schedules of this process's shards' guilds (the claims stay the safety net).
+        self.shards = shards
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -130,7 +133,7 @@ class Scheduler:
             self._wake.clear()
             try:
                 await self.run_due(self.clock())
-                next_at = await self.schedules.next_run_at()
+                next_at = await self.schedules.next_run_at(shards=self.shards)
             except StoreError as exc:
                 log.warning("scheduler: store unavailable (%s); trying again soon", exc)
                 next_at = None
@@ -148,7 +151,7 @@ class Scheduler:
     async def run_due(self, now: datetime) -> list[RunResult]:
         """Run every schedule due at `now`, one after another."""
         results = []
-        for schedule in await self.schedules.due(now):
+        for schedule in await self.schedules.due(now, shards=self.shards):
             try:
                 results.append(await self.run_one(schedule, now))
             except StoreError as exc:
