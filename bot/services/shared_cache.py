@@ -204,8 +204,11 @@ class SharedCacheClient(RAClient):
         return token if taken else None
 
     async def _wait_unlocked(self, lock: str) -> None:
-        """Until another process's lock is gone (released after storing, or expired)."""
-        while await self._link.client.exists(lock):
+        """Until another process's lock is gone (released after storing, or expired). Polled:
+        the holder is another process, and the wait is short (one RA request)."""
+        for _ in range(int(self._lock_ms / 1000 / WAIT_POLL) + 1):
+            if not await self._link.client.exists(lock):
+                return
             await asyncio.sleep(WAIT_POLL)
 
     async def _release(self, lock: str, token: str) -> None:
