@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -86,7 +87,8 @@ class Settings:
     @property
     def secrets(self) -> tuple[str, ...]:
         """Values that must never be written anywhere."""
-        return tuple(s for s in (self.discord_token, self.ra_api_key) if s)
+        redis_password = urlsplit(self.redis_url).password if self.redis_url else None
+        return tuple(s for s in (self.discord_token, self.ra_api_key, redis_password) if s)
 
     @property
     def shard_share(self) -> float:

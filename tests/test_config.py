@@ -451,3 +451,8 @@ def test_bad_redis_key_prefix() -> None:
 def test_redis_url_never_shown() -> None:
     settings = load(REDIS_URL="redis://:hunter2@cache:6379/0")
     assert "hunter2" not in repr(settings)
+
+
+def test_a_redis_password_is_a_secret() -> None:
+    assert "hunter2" in load(REDIS_URL="redis://:hunter2@cache:6379/0").secrets
+    assert len(load(REDIS_URL="redis://cache:6379/0").secrets) == 2
