@@ -269,6 +269,13 @@ class RABot(commands.AutoShardedBot):
         if session is not None and not session.closed:
             await session.close()
         if self.redis is not None:
+            client = getattr(getattr(self, "ra", None), "client", None)
+            if isinstance(client, SharedCacheClient):
+                log.info(
+                    "shared cache: %d answers from Redis, %d fetched from RA",
+                    client.shared_hits,
+                    client.shared_misses,
+                )
             await self.redis.close()
         store = getattr(self, "store", None)
         if store is not None:

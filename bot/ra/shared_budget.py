@@ -48,6 +48,10 @@ RECHECK = 1.0  # seconds between looks at a Redis that went away
 PROBATION = 2.5  # seconds a process back on Redis still keeps to its share (> RECHECK)
 POLL = 0.05  # seconds between asks while every slot is taken (another process frees it)
 FULL_WAIT = 1.0  # local wait while this process's share is in flight (a release wakes it)
+# Starts are spaced 3% wider than 1/rate: between a grant and its request reaching RA each
+# process has its own delay (a few ms, tens under load), and over a second's worth of starts
+# this spare keeps RA from ever seeing more than the rate in one second.
+SPARE = 0.03
 
 
 class Budget(Protocol):
@@ -232,11 +236,11 @@ class SharedBudget:
         if rate_per_second <= 0 or max_in_flight < 1 or not 0 < share <= 1:
             raise ValueError("rate_per_second > 0, max_in_flight >= 1 and 0 < share <= 1")
         self.link = link
-        self.interval_ms = 1000.0 / rate_per_second
+        self.interval_ms = 1000.0 / rate_per_second * (1 + SPARE)
         self.max_in_flight = max_in_flight
         self.lease_ms = int(lease_seconds * 1000)
         # The fallback share: rate x share, and as many requests in flight (at least one).
-        self.share_interval = 1.0 / (rate_per_second * share)
+        self.share_interval = (1 + SPARE) / (rate_per_second * share)
         self.share_in_flight = max(1, math.floor(max_in_flight * share))
         self._clock = clock
         self._name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot.ra.limiter import Priority, UpstreamLimiter
-from bot.ra.shared_budget import PROBATION, RECHECK, LinkState, RedisLink, SharedBudget
+from bot.ra.shared_budget import PROBATION, RECHECK, SPARE, LinkState, RedisLink, SharedBudget
 from tests.fakes.redis_server import PrivateRedis
 
 JITTER = 0.03
@@ -286,7 +286,7 @@ def test_rejects_nonsense() -> None:
 def test_the_fallback_share() -> None:
     link = RedisLink("redis://127.0.0.1:1/0")
     budget = SharedBudget(link, rate_per_second=3, max_in_flight=3, share=1 / 3)
-    assert budget.share_interval == pytest.approx(1.0)
+    assert budget.share_interval == pytest.approx(1.0 + SPARE)
     assert budget.share_in_flight == 1
     assert SharedBudget(link, rate_per_second=3, max_in_flight=3, share=0.5).share_in_flight == 1
 
