@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -135,6 +135,9 @@ class RAService:
         if self._profiles.get(key) is False:
             # Known not to exist (profile 404 or progress `[]`, NOT_FOUND_TTL ago at most).
             raise RAUserNotFound(user)
+        shared = getattr(self.client, "shared_progress", None)  # bot.services.shared_cache
+        if shared is not None:
+            await self._from_shared(shared, key, game_ids)
         found: dict[int, FetchedProgress] = {}
         waiting: dict[int, asyncio.Task[dict[int, FetchedProgress]]] = {}
         to_fetch: list[int] = []
@@ -203,6 +206,26 @@ class RAService:
             if game_id not in found:
                 found[game_id] = FetchedProgress(GameProgress(game_id, 0, 0, 0, 0, 0, 0), now)
         return found
+
+    async def _from_shared(
+        self,
+        shared: Callable[[str, list[int]], Awaitable[dict[int, FetchedProgress]]],
+        key: str,
+        game_ids: Sequence[int],
+    ) -> None:
+        """Fill the cache from the second level (other processes' answers) before batching."""
+        flights = self._progress_flights
+        wanted = [
+            gid
+            for gid in game_ids
+            if (key, gid) not in self._progress and flights.running((key, gid)) is None
+        ]
+        if not wanted:
+            return
+        now = datetime.now(UTC)
+        for gid, item in (await shared(key, wanted)).items():
+            left = self._progress_ttl - (now - item.at).total_seconds()
+            self._progress.set((key, gid), item, left)  # as long as it had left there
 
     def _note_hot(self, game_ids: Sequence[int]) -> None:
         for game_id in game_ids:

@@ -8,7 +8,9 @@ others wait for the lock to go, then read what it stored. A process that died ho
 only delays the others until it expires; then one of them fetches.
 
 Progress is stored per (user, game), so overlapping game lists share answers across processes as
-they do within one; only the missing games of a user go to RA, in one call.
+they do within one. RAService reads them (`shared_progress`) before it batches, so its batches
+stay open while they wait for their turn and only the missing games of a user go to RA, in one
+call; one process at a time asks RA about a user.
 
 When Redis is away (bot.ra.shared_budget.RedisLink) every call goes straight to RA, through the
 in-process caches, and back to Redis once it answers again.
@@ -22,6 +24,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.ra.client import GameIds, RAClient
@@ -29,6 +32,7 @@ from bot.ra.errors import RAUserNotFound
 from bot.ra.limiter import Priority
 from bot.ra.models import GameInfo, GameProgress, UserProfile
 from bot.ra.shared_budget import RedisLink
+from bot.services.ra import FetchedProgress
 
 log = logging.getLogger(__name__)
 
@@ -99,42 +103,42 @@ class SharedCacheClient(RAClient):
     async def get_user_progress(
         self, user: str, game_ids: GameIds, *, priority: Priority = Priority.INTERACTIVE
     ) -> dict[int, GameProgress]:
-        # The batch closes now (RAService's riders join it here, not at the limiter's turn).
-        ids = list(dict.fromkeys(int(i) for i in _ids(game_ids) if int(i) > 0))
-        if not ids:
-            return {}
+        """RAService asked Redis (`shared_progress`) before batching; this is the RA call for
+        what was missing. One process at a time asks RA about a user: the others wait for it,
+        take what it stored and ask only for the rest. `game_ids` stays lazy while this process
+        holds the lock, so games that join the batch while it waits for its turn still ride."""
         if not await self._link.usable():
-            return await RAClient.get_user_progress(self, user, ids, priority=priority)
+            return await RAClient.get_user_progress(self, user, game_ids, priority=priority)
         name = user.lower()
-        keys = [self._link.key("ra", "progress", name, gid) for gid in ids]
         unknown_key = self._link.key("ra", "progress-unknown", name)
         lock = self._link.key("lock", "progress", name)
         found: dict[int, GameProgress] = {}
         try:
-            for _ in range(ROUNDS):
-                values = await self._link.client.mget([unknown_key, *keys])
-                if values[0] is not None:
+            if await self._link.client.exists(unknown_key):
+                self.shared_hits += 1
+                return {}
+            token = await self._lock(lock)
+            if token is None:
+                # Another process is asking RA about this user: the batch closes here.
+                ids = list(dict.fromkeys(int(i) for i in _ids(game_ids) if int(i) > 0))
+                await self._wait_unlocked(lock)
+                if await self._link.client.exists(unknown_key):
                     self.shared_hits += 1
                     return {}
-                for gid, raw in zip(ids, values[1:], strict=True):
-                    if raw is not None and gid not in found:
-                        found[gid] = GameProgress(**json.loads(raw))
-                missing = [gid for gid in ids if gid not in found]
-                if not missing:
-                    self.shared_hits += 1
+                found = {
+                    gid: item.progress for gid, item in (await self._read(name, ids)).items()
+                }
+                self.shared_hits += len(found)
+                self.shared_misses -= len(found)  # counted as misses by shared_progress
+                game_ids = [gid for gid in ids if gid not in found]
+                if not game_ids:
                     return found
                 token = await self._lock(lock)
-                if token is not None:
-                    break
-                await self._wait_unlocked(lock)
-            else:
-                token = None
         except self._link.errors as exc:
             self._link.failed(exc)
-            return await RAClient.get_user_progress(self, user, ids, priority=priority)
-        self.shared_misses += 1
+            return await RAClient.get_user_progress(self, user, game_ids, priority=priority)
         try:
-            answer = await RAClient.get_user_progress(self, user, missing, priority=priority)
+            answer = await RAClient.get_user_progress(self, user, game_ids, priority=priority)
             await self._store_progress(name, answer, unknown_key)
         finally:
             if token is not None:
@@ -142,6 +146,32 @@ class SharedCacheClient(RAClient):
         if not answer:
             return {}
         return {**found, **answer}
+
+    async def shared_progress(self, name: str, game_ids: list[int]) -> dict[int, FetchedProgress]:
+        """What Redis holds of `name`'s progress on these games, with when it was fetched
+        (RAService asks this before it batches RA calls)."""
+        if not await self._link.usable():
+            return {}
+        try:
+            found = await self._read(name, game_ids)
+        except self._link.errors as exc:
+            self._link.failed(exc)
+            return {}
+        self.shared_hits += len(found)
+        self.shared_misses += len(game_ids) - len(found)
+        return found
+
+    async def _read(self, name: str, game_ids: list[int]) -> dict[int, FetchedProgress]:
+        keys = [self._link.key("ra", "progress", name, gid) for gid in game_ids]
+        values = await self._link.client.mget(keys)
+        found: dict[int, FetchedProgress] = {}
+        for gid, raw in zip(game_ids, values, strict=True):
+            if raw is not None:
+                data = json.loads(raw)
+                found[gid] = FetchedProgress(
+                    GameProgress(**data["progress"]), datetime.fromisoformat(data["at"])
+                )
+        return found
 
     # -- Redis ----------------------------------------------------------------------------------
 
@@ -155,11 +185,12 @@ class SharedCacheClient(RAClient):
                 return
             if ttl <= 0:
                 return
+            at = datetime.now(UTC).isoformat()
             async with self._link.client.pipeline(transaction=False) as pipe:
                 for gid, progress in answer.items():
                     pipe.set(
                         self._link.key("ra", "progress", name, gid),
-                        json.dumps(asdict(progress)),
+                        json.dumps({"progress": asdict(progress), "at": at}),
                         px=int(ttl * 1000),
                     )
                 await pipe.execute()

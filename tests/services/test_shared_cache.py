@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -150,3 +150,36 @@ async def test_without_redis_every_call_goes_to_ra_and_comes_back_to_redis(
         assert len(fake_ra.calls(PROGRESS)) == 2
     finally:
         await close([first, second])
+
+
+async def turns(condition: Callable[[], bool]) -> None:
+    """Let the event loop run (Redis round trips included) until `condition` holds."""
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition never became true")
+
+
+async def test_a_call_waiting_for_its_turn_still_takes_games_asked_meanwhile(
+    shared_redis: str, redis_prefix: str, fake_ra: FakeRA, session: aiohttp.ClientSession
+) -> None:
+    (process,) = await processes(1, shared_redis, redis_prefix, fake_ra, session)
+    limiter = process.client._limiter
+    try:
+        await limiter.acquire()  # RA's slots are busy: calls queue
+        for _ in range(7):
+            await limiter.acquire()
+        first = asyncio.ensure_future(process.ra.progress("MaxMilyin", [1]))
+        await turns(lambda: limiter.waiting == 1)
+        second = asyncio.ensure_future(process.ra.progress("MaxMilyin", [14402, 228]))
+        await turns(lambda: process.client.shared_misses == 3)  # it looked in Redis too
+        for _ in range(10):
+            await asyncio.sleep(0)  # and joined the batch waiting for its turn
+        for _ in range(8):
+            limiter.release()
+        a, b = await asyncio.gather(first, second)
+    finally:
+        await close([process])
+    assert [r.params["i"] for r in fake_ra.calls(PROGRESS)] == ["1,14402,228"]
+    assert a[1].progress.mastered and b[228].progress.possible == 96
