@@ -11,8 +11,9 @@ each) serve a fake Discord with N shards, under the Zipf workload of bench_ra_re
   each process keeps to 3 a second and 3 in flight).
 
 Figures: RA's maximum requests started in any second (sliding one-second windows over the fake
-RA's arrival times), RA requests in all, and the cross-process cache hit rate (the share of the
-lookups that reached Redis and were answered there, from each process's shutdown log line).
+RA's arrival times), RA requests in all, and the cross-process cache hit rate (of the answers that
+missed a process's own cache, the share that Redis had: another process had fetched them; from
+each process's shutdown log line).
 Target: shared never above 3 in any second, whatever N.
 
 Needs Redis at BENCH_REDIS_URL (default redis://127.0.0.1:6379/0).

@@ -68,6 +68,9 @@ class SharedCacheClient(RAClient):
         # only delays the others this long.
         self._lock_ms = int((self._retry_budget + (self._timeout.total or 8.0) + 5) * 1000)
         self._unlock = link.client.register_script(_UNLOCK)
+        # Answers that missed RAService's own cache: found in Redis (fetched by another process,
+        # or by this one before its own cache let them go), or fetched from RA here. Progress
+        # counts (user, game) pairs.
         self.shared_hits = 0
         self.shared_misses = 0
 
@@ -129,7 +132,6 @@ class SharedCacheClient(RAClient):
                     gid: item.progress for gid, item in (await self._read(name, ids)).items()
                 }
                 self.shared_hits += len(found)
-                self.shared_misses -= len(found)  # counted as misses by shared_progress
                 game_ids = [gid for gid in ids if gid not in found]
                 if not game_ids:
                     return found
@@ -139,6 +141,7 @@ class SharedCacheClient(RAClient):
             return await RAClient.get_user_progress(self, user, game_ids, priority=priority)
         try:
             answer = await RAClient.get_user_progress(self, user, game_ids, priority=priority)
+            self.shared_misses += max(1, len(answer))
             await self._store_progress(name, answer, unknown_key)
         finally:
             if token is not None:
@@ -158,7 +161,6 @@ class SharedCacheClient(RAClient):
             self._link.failed(exc)
             return {}
         self.shared_hits += len(found)
-        self.shared_misses += len(game_ids) - len(found)
         return found
 
     async def _read(self, name: str, game_ids: list[int]) -> dict[int, FetchedProgress]:
