@@ -1,4 +1,4 @@
-"""Run the four benchmarks in sequence (each in its own process) and print all their figures,
+"""Run the benchmarks in sequence (each in its own process) and print all their figures,
 then a summary of the verdicts: ``python -m bench.run_all``. Exit status 1 if any target is
 missed or a benchmark failed.
 
@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-BENCHMARKS = ("bench_ack", "bench_ra_requests", "bench_memory", "bench_fanout")
+BENCHMARKS = ("bench_ack", "bench_ra_requests", "bench_memory", "bench_fanout", "bench_shards")
 
 
 def main() -> int:
