@@ -142,19 +142,40 @@ async def test_several_processes_never_exceed_the_rate(
     assert max_in_any_second(stamps) <= rate
 
 
-async def test_the_leases_of_a_dead_client_expire(shared_redis: str, redis_prefix: str) -> None:
-    dead = Process(shared_redis, redis_prefix, 1000.0, 2, lease=0.6)
-    await dead.limiter.acquire()
-    await dead.limiter.acquire()  # both slots taken, never released: the process died
-    alive = Process(shared_redis, redis_prefix, 1000.0, 2, lease=0.6)
+_HOLDER = """
+import asyncio, sys
+sys.path.insert(0, sys.argv[1])
+from tests.ra.test_shared_budget import Process
+
+async def main():
+    holder = Process(sys.argv[2], sys.argv[3], 1000.0, 2, lease=float(sys.argv[4]))
+    await holder.limiter.acquire()
+    await holder.limiter.acquire()  # both slots, never released
+    print("holding", flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+async def test_the_leases_of_a_killed_process_expire(shared_redis: str, redis_prefix: str) -> None:
+    lease = 1.0
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _HOLDER, str(REPO), shared_redis, redis_prefix, str(lease),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert holder.stdout is not None
+    assert await asyncio.wait_for(holder.stdout.readline(), 20) == b"holding\n"
+    holder.kill()  # SIGKILL: no release, no clean-up
+    await holder.wait()
+    killed = time.monotonic()
+    alive = Process(shared_redis, redis_prefix, 1000.0, 2, lease=lease)
     try:
-        began = time.monotonic()
         await alive.request()
-        waited = time.monotonic() - began
+        waited = time.monotonic() - killed
     finally:
         await alive.close()
-        await dead.link.close()
-    assert 0.4 <= waited <= 3.0  # not before the leases expired, soon after
+    assert 0.3 <= waited <= lease + 1.5  # not while the leases lived; soon after they expired
 
 
 async def test_interactive_requests_go_before_scheduled_ones_of_another_process(
