@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.formatting.progress import Links
 from bot.ra.client import USER_AGENT, RAClient
 from bot.ra.limiter import UpstreamLimiter
-from bot.ra.shared_budget import RedisLink, SharedBudget
+from bot.ra.shared_budget import SPARE, RedisLink, SharedBudget
 from bot.services.game_sets import GameSets
 from bot.services.guild_limits import GuildRateLimits
 from bot.services.leaderboard import Leaderboards
@@ -135,11 +135,7 @@ class RABot(commands.AutoShardedBot):
             if not s.discord_api_base_url:
                 self.max_concurrency = await self._max_concurrency()
         else:
-            # Without Redis, a process running some of the shards keeps to its share.
-            share = s.shard_share
-            limiter = UpstreamLimiter(
-                s.ra_requests_per_second * share, max(1, math.floor(s.ra_max_in_flight * share))
-            )
+            limiter = local_limiter(s)
         log.info(
             "shards: %s of %s; RA budget and caches: %s",
             ", ".join(map(str, s.shard_ids)) if s.shard_ids is not None else "all",
@@ -280,6 +276,19 @@ class RABot(commands.AutoShardedBot):
         store = getattr(self, "store", None)
         if store is not None:
             await store.close()
+
+
+def local_limiter(settings: Settings) -> UpstreamLimiter:
+    """The RA limiter without Redis: the whole budget, or with SHARD_IDS this process's share
+    (rate and requests in flight times its shards / SHARD_COUNT, at least one in flight; starts
+    spaced a little wider, as the shared budget does, since other processes run beside it)."""
+    share = settings.shard_share
+    if share >= 1:
+        return UpstreamLimiter(settings.ra_requests_per_second, settings.ra_max_in_flight)
+    return UpstreamLimiter(
+        settings.ra_requests_per_second * share / (1 + SPARE),
+        max(1, math.floor(settings.ra_max_in_flight * share)),
+    )
 
 
 def _shard_options(settings: Settings) -> dict[str, Any]:

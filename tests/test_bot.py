@@ -105,3 +105,21 @@ async def test_check_says_whether_redis_answers(
     assert problem is not None
     assert problem.startswith(f"REDIS_URL: Redis does not answer at 127.0.0.1:{private_redis.port}")
     assert "sekrit" not in problem
+
+
+def test_without_redis_a_process_with_some_shards_keeps_to_its_share() -> None:
+    from bot.bot import local_limiter
+    from bot.ra.shared_budget import SPARE
+
+    def settings(**env: str) -> Settings:
+        return Settings.from_env({**REQUIRED, **env}, env_file=None)
+
+    whole = local_limiter(settings(RA_REQUESTS_PER_SECOND="4", RA_MAX_IN_FLIGHT="4"))
+    assert (whole.interval, whole.max_in_flight) == (0.25, 4)
+    half = local_limiter(
+        settings(RA_REQUESTS_PER_SECOND="4", RA_MAX_IN_FLIGHT="4", SHARD_COUNT="4", SHARD_IDS="0,1")
+    )
+    assert half.interval == pytest.approx(0.5 * (1 + SPARE))
+    assert half.max_in_flight == 2
+    third = local_limiter(settings(RA_MAX_IN_FLIGHT="2", SHARD_COUNT="3", SHARD_IDS="2"))
+    assert third.max_in_flight == 1  # at least one
