@@ -17,9 +17,11 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 import pytest_asyncio
 
+from bot.ra.shared_budget import RECHECK
 from tests.e2e.conftest import BotProcess
 from tests.e2e.fake_discord import FakeDiscord, Interaction
 from tests.fakes.fake_ra import FakeRA
+from tests.fakes.redis_server import PrivateRedis
 from tests.ra.test_shared_budget import max_in_any_second
 
 pytestmark = pytest.mark.e2e
@@ -184,3 +186,55 @@ async def posted_periods(url: str) -> dict[int, int]:
     finally:
         await conn.close()
     return {row["schedule_id"]: row["n"] for row in rows}
+
+
+async def test_when_redis_goes_away_both_processes_keep_answering_and_return(
+    spawn_bot: Any,
+    fake_discord: FakeDiscord,
+    fake_ra: FakeRA,
+    pg_database: str,
+    private_redis: PrivateRedis,
+    redis_prefix: str,
+) -> None:
+    for n in range(6):
+        fake_ra.add_user(f"Player{n}")
+    settings = {
+        "DATABASE_URL": pg_database,
+        "REDIS_URL": private_redis.url,
+        "REDIS_KEY_PREFIX": redis_prefix,
+        "SHARD_COUNT": "2",
+        "RA_REQUESTS_PER_SECOND": str(RATE),
+        "RA_RETRY_BUDGET_SECONDS": "30",
+    }
+    bots: list[BotProcess] = [
+        await spawn_bot(wait_ready=False, SHARD_IDS=str(s), **settings) for s in (0, 1)
+    ]
+    await fake_discord.wait_ready(timeout=60)
+
+    async def progress(players: range) -> list[Any]:
+        sent = [
+            await fake_discord.send_interaction(
+                "progress",
+                [opt("games", "1"), opt("user", f"Player{n}")],
+                guild_id=fake_discord.guild_ids[n % len(fake_discord.guild_ids)],
+            )
+            for n in players
+        ]
+        return list(await asyncio.gather(*(it.wait_final(timeout=60) for it in sent)))
+
+    assert all(f.get("embeds") for f in await progress(range(0, 2)))
+    private_redis.stop()
+    away_from = len(fake_ra.request_times)
+    assert all(f.get("embeds") for f in await progress(range(2, 4)))  # nothing lost
+    assert max_in_any_second(fake_ra.request_times[away_from:]) <= RATE
+    await private_redis.start()
+    # A process looks at a Redis that went away again RECHECK seconds after its last try: a
+    # time the bot waits by design, so there is no event to await.
+    await asyncio.sleep(RECHECK)
+    assert all(f.get("embeds") for f in await progress(range(4, 6)))
+    for bot in bots:
+        assert await bot.terminate() == 0
+    for bot in bots:
+        assert bot.log.count("Redis unreachable") == 1, bot.log[-3000:]
+    assert any("Redis answers again" in bot.log for bot in bots)
+    assert max_in_any_second(fake_ra.request_times) <= RATE
