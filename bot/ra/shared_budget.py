@@ -6,7 +6,8 @@ own priority queue (bot.ra.limiter); only the head of that queue, once it may st
 this budget:
 
 - rate: GCRA over Redis's own clock (`TIME`), in one Lua script, so clocks of the machines never
-  matter and two processes can never take the same start;
+  matter and two processes can never take the same start (spaced `SPARE` wider than 1/rate, so
+  each process's own delay between grant and send never shows RA more than the rate a second);
 - requests in flight: leases in a sorted set scored by their expiry, so a process that crashed
   with requests in flight frees its slots when the leases expire (`lease_seconds`, longer than
   any request may take);
