@@ -130,8 +130,7 @@ class RABot(commands.AutoShardedBot):
                 "game_ttl": s.game_cache_seconds,
                 "profile_ttl": s.profile_cache_seconds,
             }
-            if not await self.redis.usable():
-                log.warning("REDIS_URL: Redis does not answer; starting on this process's share")
+            await self.redis.probe()  # not there: start on this process's share, said once
             if not s.discord_api_base_url:
                 self.max_concurrency = await self._max_concurrency()
         else:

@@ -123,3 +123,17 @@ def test_without_redis_a_process_with_some_shards_keeps_to_its_share() -> None:
     assert half.max_in_flight == 2
     third = local_limiter(settings(RA_MAX_IN_FLIGHT="2", SHARD_COUNT="3", SHARD_IDS="2"))
     assert third.max_in_flight == 1  # at least one
+
+
+async def test_a_redis_that_does_not_answer_at_start_up_is_said_once(
+    private_redis: PrivateRedis, redis_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    link = RedisLink(private_redis.url, prefix=redis_prefix)
+    try:
+        assert await link.probe()
+        private_redis.stop()
+        assert not await link.probe()
+        assert not await link.usable()  # on the share until RECHECK has passed
+    finally:
+        await link.close()
+    assert [r.getMessage() for r in caplog.records if "Redis unreachable" in r.getMessage()]

@@ -148,6 +148,15 @@ class RedisLink:
             callback()
         return True
 
+    async def probe(self) -> bool:
+        """Ask Redis now (start-up): whether it answers; if not, the fallback begins."""
+        try:
+            await self.client.ping()
+        except self.errors as exc:
+            self.failed(exc)
+            return False
+        return True
+
     async def close(self) -> None:
         try:
             await self.client.aclose()

@@ -21,7 +21,7 @@ from bot.ra.shared_budget import RECHECK
 from tests.e2e.conftest import BotProcess
 from tests.e2e.fake_discord import FakeDiscord, Interaction
 from tests.fakes.fake_ra import FakeRA
-from tests.fakes.redis_server import PrivateRedis
+from tests.fakes.redis_server import PrivateRedis, free_port
 from tests.ra.test_shared_budget import max_in_any_second
 
 pytestmark = pytest.mark.e2e
@@ -238,3 +238,27 @@ async def test_when_redis_goes_away_both_processes_keep_answering_and_return(
         assert bot.log.count("Redis unreachable") == 1, bot.log[-3000:]
     assert any("Redis answers again" in bot.log for bot in bots)
     assert max_in_any_second(fake_ra.request_times) <= RATE
+
+
+async def test_a_bot_whose_redis_is_not_there_starts_on_its_share(
+    spawn_bot: Any, fake_discord: FakeDiscord, fake_ra: FakeRA, tmp_path: Any
+) -> None:
+    bots = [
+        await spawn_bot(
+            wait_ready=False,
+            SHARD_COUNT="2",
+            SHARD_IDS=str(s),
+            REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",
+            DATABASE_URL=f"sqlite:///{tmp_path}/bot{s}.sqlite3",
+        )
+        for s in (0, 1)
+    ]
+    await fake_discord.wait_ready(timeout=60)
+    it = await fake_discord.send_interaction(
+        "progress", [opt("games", "1"), opt("user", "MaxMilyin")]
+    )
+    final = await it.wait_final(timeout=30)
+    assert "Sonic the Hedgehog" in str(final["embeds"])
+    for bot in bots:
+        assert await bot.terminate() == 0
+        assert bot.log.count("Redis unreachable") == 1
