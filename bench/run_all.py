@@ -26,6 +26,7 @@ BENCHMARKS = (
     "bench_pictures",
     "bench_fair_turns",
     "bench_shared_boards",
+    "bench_shards",
 )
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import socket
+from typing import Any
 
 import aiohttp
 import discord
@@ -20,6 +22,7 @@ from bot.config import Settings
 from bot.formatting.progress import Links
 from bot.ra.client import USER_AGENT, RAClient
 from bot.ra.limiter import UpstreamLimiter
+from bot.ra.shared_budget import SPARE, RedisLink, SharedBudget
 from bot.services.catalogue import Catalogue
 from bot.services.challenges import ChallengePoster, Challenges
 from bot.services.game_sets import GameSets
@@ -31,6 +34,7 @@ from bot.services.publisher import DiscordPublisher
 from bot.services.ra import RAService
 from bot.services.resolver import GameResolver
 from bot.services.scheduler import Scheduler
+from bot.services.shared_cache import SharedCacheClient
 from bot.stats import Stats
 from bot.store import Store
 from bot.store.catalogue import CatalogueStore
@@ -39,6 +43,9 @@ from bot.store.schedules import ScheduleStore
 from bot.tree import BotTree
 
 log = logging.getLogger(__name__)
+
+# Discord allows `max_concurrency` IDENTIFYs per 5 seconds, bucketed by shard_id % that.
+IDENTIFY_SPACING = 5.0
 
 # Loaded in this order; one feature a file.
 EXTENSIONS = (
@@ -97,8 +104,11 @@ class RABot(commands.AutoShardedBot):
             member_cache_flags=discord.MemberCacheFlags.none(),
             chunk_guilds_at_startup=False,
             max_messages=None,
+            **_shard_options(settings),
         )
         self.settings = settings
+        self.redis: RedisLink | None = None  # REDIS_URL: shared with the bot's other processes
+        self.max_concurrency = 1
         self.closing = False
         self._teardown: asyncio.Future[None] | None = None
         self.links = Links(settings.ra_site_base_url, settings.ra_media_base_url)
@@ -114,8 +124,37 @@ class RABot(commands.AutoShardedBot):
             connector=aiohttp.TCPConnector(limit=max(10, s.ra_max_in_flight * 2)),
         )
         self.stats = Stats()
-        limiter = UpstreamLimiter(s.ra_requests_per_second, s.ra_max_in_flight)
-        client = RAClient(
+        ra_client: type[RAClient] = RAClient
+        shared: dict[str, Any] = {}
+        if s.redis_url:
+            self.redis = RedisLink(s.redis_url, prefix=s.redis_key_prefix)
+            budget = SharedBudget(
+                self.redis,
+                rate_per_second=s.ra_requests_per_second,
+                max_in_flight=s.ra_max_in_flight,
+                share=s.shard_share,
+                lease_seconds=s.ra_timeout_seconds + 5,  # longer than any request may take
+            )
+            limiter = UpstreamLimiter(s.ra_requests_per_second, s.ra_max_in_flight, budget=budget)
+            ra_client = SharedCacheClient
+            shared = {
+                "link": self.redis,
+                "progress_ttl": s.progress_cache_seconds,
+                "game_ttl": s.game_cache_seconds,
+                "profile_ttl": s.profile_cache_seconds,
+            }
+            await self.redis.probe()  # not there: start on this process's share, said once
+            if not s.discord_api_base_url:
+                self.max_concurrency = await self._max_concurrency()
+        else:
+            limiter = local_limiter(s)
+        log.info(
+            "shards: %s of %s; RA budget and caches: %s",
+            ", ".join(map(str, s.shard_ids)) if s.shard_ids is not None else "all",
+            s.shard_count or "Discord's recommendation",
+            "shared through Redis" if s.redis_url else "this process's",
+        )
+        client = ra_client(
             self.session,
             api_key=s.ra_api_key,
             username=s.ra_username,
@@ -124,6 +163,7 @@ class RABot(commands.AutoShardedBot):
             timeout=s.ra_timeout_seconds,
             retry_budget=s.ra_retry_budget_seconds,
             stats=self.stats,
+            **shared,
         )
         self.guild_limits = GuildRateLimits(
             s.guild_commands_per_minute, s.guild_commands_per_minute_max
@@ -162,6 +202,9 @@ class RABot(commands.AutoShardedBot):
             links=self.links,
             spread_seconds=s.schedule_spread_seconds,
             pictures=self.pictures,
+            shards=(s.shard_count, s.shard_ids)
+            if s.shard_count is not None and s.shard_ids is not None
+            else None,
         )
         self.challenges = Challenges(self.ra)
         self.challenge_store = ChallengeStore(self.store)
@@ -175,8 +218,10 @@ class RABot(commands.AutoShardedBot):
         )
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        if s.sync_commands:
+        if s.sync_commands and s.runs_shard_zero:
             await self.sync_commands()
+        elif s.sync_commands:
+            log.info("commands are synced by the process running shard 0")
         self._scheduler_task = asyncio.create_task(self._run_scheduler())
         # In the background: a command never waits for the catalogue.
         self._catalogue_task = asyncio.create_task(
@@ -195,9 +240,39 @@ class RABot(commands.AutoShardedBot):
     async def _use_gateway_of_api_base(self) -> None:
         """With a custom REST base, take the gateway URL from that base's /gateway/bot."""
         data = await self.http.request(discord.http.Route("GET", "/gateway/bot"))
+        self.max_concurrency = _max_concurrency_of(data.get("session_start_limit"))
         url = yarl.URL(data["url"])
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = url
         log.info("using the gateway of DISCORD_API_BASE_URL: %s", url.with_query(None))
+
+    async def _max_concurrency(self) -> int:
+        try:
+            _, _, limits = await self.http.get_bot_gateway()
+        except discord.DiscordException as exc:
+            log.warning("could not read max_concurrency from /gateway/bot (%s)", exc)
+            return 1
+        return _max_concurrency_of(limits)
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """With Redis, IDENTIFYs of every process take turns per max_concurrency bucket: a lock
+        that expires after IDENTIFY_SPACING and is never released early."""
+        link = self.redis
+        if link is None or not await link.usable():
+            await super().before_identify_hook(shard_id, initial=initial)
+            return
+        bucket = (shard_id or 0) % max(1, self.max_concurrency)
+        key = link.key("identify", bucket)
+        owner = f"{socket.gethostname()}:{os.getpid()}:{shard_id}"
+        try:
+            for _ in range(1000):
+                if await link.client.set(key, owner, nx=True, px=int(IDENTIFY_SPACING * 1000)):
+                    return
+                wait = await link.client.pttl(key)
+                log.debug("shard %s waits %d ms for its IDENTIFY turn", shard_id, wait)
+                await asyncio.sleep(max(0.05, wait / 1000))
+        except link.errors as exc:
+            link.failed(exc)
+        await super().before_identify_hook(shard_id, initial=initial)
 
     async def sync_commands(self) -> None:
         guild_id = self.settings.dev_guild_id
@@ -233,12 +308,51 @@ class RABot(commands.AutoShardedBot):
         session = getattr(self, "session", None)
         if session is not None and not session.closed:
             await session.close()
+        if self.redis is not None:
+            client = getattr(getattr(self, "ra", None), "client", None)
+            if isinstance(client, SharedCacheClient):
+                log.info(
+                    "shared cache: %d answers from Redis, %d fetched from RA",
+                    client.shared_hits,
+                    client.shared_misses,
+                )
+            await self.redis.close()
         store = getattr(self, "store", None)
         if store is not None:
             await store.close()
         pictures = getattr(self, "pictures", None)
         if pictures is not None:
             pictures.close()
+
+
+def local_limiter(settings: Settings) -> UpstreamLimiter:
+    """The RA limiter without Redis: the whole budget, or with SHARD_IDS this process's share
+    (rate and requests in flight times its shards / SHARD_COUNT, at least one in flight; starts
+    spaced a little wider, as the shared budget does, since other processes run beside it)."""
+    share = settings.shard_share
+    if share >= 1:
+        return UpstreamLimiter(settings.ra_requests_per_second, settings.ra_max_in_flight)
+    return UpstreamLimiter(
+        settings.ra_requests_per_second * share / (1 + SPARE),
+        max(1, math.floor(settings.ra_max_in_flight * share)),
+    )
+
+
+def _shard_options(settings: Settings) -> dict[str, Any]:
+    """SHARD_COUNT and SHARD_IDS for AutoShardedBot (neither: Discord's recommendation)."""
+    options: dict[str, Any] = {}
+    if settings.shard_count is not None:
+        options["shard_count"] = settings.shard_count
+    if settings.shard_ids is not None:
+        options["shard_ids"] = list(settings.shard_ids)
+    return options
+
+
+def _max_concurrency_of(limits: Any) -> int:
+    try:
+        return max(1, int(limits["max_concurrency"]))
+    except (KeyError, TypeError, ValueError):
+        return 1
 
 
 def required_permissions() -> discord.Permissions:

@@ -7,6 +7,7 @@ problem is one line on stderr; the exit status is 1 if there was any.
 from __future__ import annotations
 
 import sys
+from urllib.parse import urlsplit
 
 import aiohttp
 import discord
@@ -63,8 +64,33 @@ async def check_discord(settings: Settings) -> tuple[str | None, str | None]:
         await client.close()
 
 
+async def check_redis(settings: Settings) -> str | None:
+    """None if Redis answers at REDIS_URL (or it is not set), else the problem."""
+    if not settings.redis_url:
+        return None
+    from bot.ra.shared_budget import RedisLink
+
+    link = RedisLink(settings.redis_url, prefix=settings.redis_key_prefix)
+    try:
+        await link.client.ping()
+    except link.errors as exc:
+        where = urlsplit(settings.redis_url)
+        return (
+            f"REDIS_URL: Redis does not answer at {where.hostname}:{where.port or 6379}"
+            f" ({type(exc).__name__}); the bot would keep to this process's share until it does."
+        )
+    finally:
+        await link.close()
+    return None
+
+
 async def run_check(settings: Settings) -> int:
     problems: list[str] = []
+    redis_problem = await check_redis(settings)
+    if redis_problem:
+        problems.append(redis_problem)
+    elif settings.redis_url:
+        print("ok: Redis answers at REDIS_URL")
     ra_problem = await check_ra(settings)
     if ra_problem:
         problems.append(ra_problem)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -82,11 +83,29 @@ class Settings:
     # Leaderboards drawn as PNG pictures (attached and shown in the embed), besides the text.
     leaderboard_images: bool = True
     scheduled_progress_max_age_seconds: float = 300.0
+    # Growing past one process.
+    shard_count: int | None = None  # None: Discord's recommendation
+    shard_ids: tuple[int, ...] | None = None  # None: every shard
+    redis_url: str | None = field(default=None, repr=False)  # may hold a password
+    redis_key_prefix: str = "rabot"
 
     @property
     def secrets(self) -> tuple[str, ...]:
         """Values that must never be written anywhere."""
-        return tuple(s for s in (self.discord_token, self.ra_api_key) if s)
+        redis_password = urlsplit(self.redis_url).password if self.redis_url else None
+        return tuple(s for s in (self.discord_token, self.ra_api_key, redis_password) if s)
+
+    @property
+    def shard_share(self) -> float:
+        """The part of the bot this process runs: its shards / SHARD_COUNT (1: all of it)."""
+        if self.shard_ids is None or not self.shard_count:
+            return 1.0
+        return len(self.shard_ids) / self.shard_count
+
+    @property
+    def runs_shard_zero(self) -> bool:
+        """Whether this process runs shard 0 (the one process that syncs commands)."""
+        return self.shard_ids is None or 0 in self.shard_ids
 
     @classmethod
     def from_env(
@@ -201,6 +220,18 @@ class _Reader:
                 "GUILD_COMMANDS_PER_MINUTE",
                 "GUILD_COMMANDS_PER_MINUTE must not be above GUILD_COMMANDS_PER_MINUTE_MAX",
             )
+        shard_count, shard_ids = self.shards()
+        redis_url = self.raw("REDIS_URL")
+        if redis_url is not None and not re.fullmatch(r"(rediss?|unix)://\S+", redis_url):
+            self.problem(
+                "REDIS_URL", "REDIS_URL must be a redis://host:port/db URL (or rediss://), or empty"
+            )
+            redis_url = None
+        prefix = self.raw("REDIS_KEY_PREFIX") or "rabot"
+        if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,40}", prefix):
+            self.problem(
+                "REDIS_KEY_PREFIX", "REDIS_KEY_PREFIX must be 1–40 letters, digits, '.', '_' or '-'"
+            )
         settings = Settings(
             discord_token=token,
             ra_api_key=key,
@@ -229,7 +260,39 @@ class _Reader:
             scheduled_progress_max_age_seconds=self.number(
                 "SCHEDULED_PROGRESS_MAX_AGE_SECONDS", 300.0, float, 0, 3600
             ),
+            shard_count=shard_count,
+            shard_ids=shard_ids,
+            redis_url=redis_url,
+            redis_key_prefix=prefix,
         )
         if self.problems:
             raise ConfigError(self.problems)
         return settings
+
+    def shards(self) -> tuple[int | None, tuple[int, ...] | None]:
+        count: int | None = self.number("SHARD_COUNT", None, int, 1, 100_000)
+        raw = self.raw("SHARD_IDS")
+        if raw is None:
+            return count, None
+        if count is None:
+            if self.raw("SHARD_COUNT") is None:
+                self.problem(
+                    "SHARD_IDS",
+                    "SHARD_IDS needs SHARD_COUNT: set SHARD_COUNT to the total number of shards"
+                    " over all processes",
+                )
+            return None, None
+        ids: list[int] = []
+        for part in re.split(r"[\s,]+", raw.strip(" ,")):
+            if not (part.isascii() and part.isdigit()) or int(part) >= count:
+                self.problem(
+                    "SHARD_IDS",
+                    f"SHARD_IDS must list shard ids from 0 to {count - 1} (SHARD_COUNT is"
+                    f" {count}), not {part!r}",
+                )
+                return count, None
+            if int(part) in ids:
+                self.problem("SHARD_IDS", f"SHARD_IDS names shard {part} twice: list each once")
+                return count, None
+            ids.append(int(part))
+        return count, tuple(ids)

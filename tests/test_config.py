@@ -392,3 +392,71 @@ def test_config_errors_never_show_secrets() -> None:
         )
     for text in (str(info.value), info.value.one_line(), repr(info.value)):
         assert TOKEN not in text and KEY not in text
+
+
+# -- growing past one process ----------------------------------------------------------------------
+
+
+def test_without_shard_settings_one_process_runs_everything() -> None:
+    settings = load()
+    assert (settings.shard_count, settings.shard_ids, settings.redis_url) == (None, None, None)
+    assert settings.shard_share == 1.0
+    assert settings.runs_shard_zero
+
+
+def test_shard_settings_are_read() -> None:
+    settings = load(SHARD_COUNT="4", SHARD_IDS=" 1, 3 ", REDIS_URL="redis://cache:6379/2")
+    assert settings.shard_count == 4
+    assert settings.shard_ids == (1, 3)
+    assert settings.shard_share == 0.5
+    assert not settings.runs_shard_zero
+    assert settings.redis_url == "redis://cache:6379/2"
+    assert settings.redis_key_prefix == "rabot"
+    assert load(SHARD_COUNT="2", SHARD_IDS="0 1").shard_ids == (0, 1)
+
+
+def test_shard_count_alone_runs_every_shard_here() -> None:
+    settings = load(SHARD_COUNT="3")
+    assert (settings.shard_count, settings.shard_ids, settings.shard_share) == (3, None, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"SHARD_IDS": "0"}, "SHARD_IDS needs SHARD_COUNT: set SHARD_COUNT to the total number"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "2"}, "SHARD_IDS must list shard ids from 0 to 1"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "-1"}, "SHARD_IDS must list shard ids from 0 to 1"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "one"}, "SHARD_IDS must list shard ids from 0 to 1"),
+        ({"SHARD_COUNT": "3", "SHARD_IDS": "1,1"}, "SHARD_IDS names shard 1 twice"),
+    ],
+)
+def test_bad_shard_ids_are_one_clear_line(env: dict[str, str], expected: str) -> None:
+    problems = bad(**env)
+    assert list(problems) == ["SHARD_IDS"]
+    assert problems["SHARD_IDS"].startswith(expected)
+
+
+@pytest.mark.parametrize("count", ["0", "two", "1.5"])
+def test_bad_shard_count(count: str) -> None:
+    assert list(bad(SHARD_COUNT=count, SHARD_IDS="0")) == ["SHARD_COUNT"]
+
+
+@pytest.mark.parametrize("url", ["localhost:6379", "http://cache", "redis:/x"])
+def test_bad_redis_url(url: str) -> None:
+    problems = bad(REDIS_URL=url)
+    assert problems == {"REDIS_URL": problems["REDIS_URL"]}
+    assert "REDIS_URL must be a redis://host:port/db URL" in problems["REDIS_URL"]
+
+
+def test_bad_redis_key_prefix() -> None:
+    assert list(bad(REDIS_KEY_PREFIX="a b")) == ["REDIS_KEY_PREFIX"]
+
+
+def test_redis_url_never_shown() -> None:
+    settings = load(REDIS_URL="redis://:hunter2@cache:6379/0")
+    assert "hunter2" not in repr(settings)
+
+
+def test_a_redis_password_is_a_secret() -> None:
+    assert "hunter2" in load(REDIS_URL="redis://:hunter2@cache:6379/0").secrets
+    assert len(load(REDIS_URL="redis://cache:6379/0").secrets) == 2

@@ -29,6 +29,10 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.ra.shared_budget import Budget
 
 
 class Priority(IntEnum):
@@ -117,6 +121,7 @@ class UpstreamLimiter:
         max_in_flight: int,
         *,
         clock: Callable[[], float] | None = None,
+        budget: Budget | None = None,
     ) -> None:
         if rate_per_second <= 0 or max_in_flight < 1:
             raise ValueError("rate_per_second must be > 0 and max_in_flight >= 1")
@@ -129,6 +134,10 @@ class UpstreamLimiter:
         self._timer: asyncio.TimerHandle | None = None
         # When each waiting request asked: the queue's current wait, for /status.
         self._enqueued: dict[asyncio.Future[None], float] = {}
+        # Seam for a budget shared with other processes (bot.ra.shared_budget): the queue stays
+        # here; only its head, once ready locally, asks the budget for a start (one ask at once).
+        self.budget = budget
+        self._asking: asyncio.Task[None] | None = None
 
     def _now(self) -> float:
         return self._clock() if self._clock else asyncio.get_running_loop().time()
@@ -178,6 +187,8 @@ class UpstreamLimiter:
 
     def release(self) -> None:
         self._in_flight -= 1
+        if self.budget is not None:
+            self.budget.release()
         self._pump()
 
     def next_start_in(self) -> float:
@@ -187,39 +198,85 @@ class UpstreamLimiter:
     def back_off(self, seconds: float) -> None:
         """Start nothing for `seconds` (RA said 429, perhaps with Retry-After)."""
         self._next_start = max(self._next_start, self._now() + seconds)
+        if self.budget is not None:
+            self.budget.back_off(seconds)
         self._pump()
 
-    def _start_delay(self) -> float | None:
-        """May a request start now? 0.0: yes (and it is counted as started); > 0: in that many
-        seconds; None: not before a request in flight ends. The one place that decides, so a
-        budget shared between processes can be plugged in here."""
+    def _head(self) -> tuple[Priority, _Queue | None]:
+        """The queue whose turn it is: the first priority with someone waiting."""
+        for priority, queue in self._queues.items():
+            if queue.live > 0:
+                return priority, queue
+        return Priority.INTERACTIVE, None
+
+    def _local_delay(self) -> float | None:
+        """May a request start now, as far as this process goes? 0.0: yes; > 0: in that many
+        seconds; None: not before a request in flight ends. The one place that decides (with
+        the shared budget, when there is one, asked after it)."""
         if self._in_flight >= self.max_in_flight:
             return None
         now = self._now()
         if now < self._next_start:
             return self._next_start - now
-        self._in_flight += 1
-        self._next_start = max(now, self._next_start) + self.interval
         return 0.0
+
+    def _count_start(self) -> None:
+        self._in_flight += 1
+        self._next_start = max(self._now(), self._next_start) + self.interval
 
     def _pump(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         while True:
-            queue = next((q for q in self._queues.values() if q.live > 0), None)
+            priority, queue = self._head()
             if queue is None:
                 return
-            delay = self._start_delay()
+            delay = self._local_delay()
             if delay is None:
                 return
             if delay > 0:
                 loop = asyncio.get_running_loop()
                 self._timer = loop.call_later(delay, self._pump)
                 return
+            if self.budget is not None:
+                # Ready here: only now ask the budget shared with the other processes.
+                if self._asking is None:
+                    self._asking = asyncio.ensure_future(self._ask(priority))
+                return
+            self._count_start()
             future = queue.pop()
             if future is None:  # cannot happen while `live` is right; never spin on it
                 self._in_flight -= 1
                 queue.live = 0
                 continue
             future.set_result(None)
+
+    async def _ask(self, priority: Priority) -> None:
+        """The head is ready here: ask the shared budget, then start the head or wait."""
+        assert self.budget is not None
+        try:
+            wait = await self.budget.acquire(priority)
+        except BaseException:
+            self._asking = None
+            raise
+        self._asking = None
+        if wait > 0:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = asyncio.get_running_loop().call_later(wait, self._pump)
+            return
+        # A start was granted: it goes to whoever heads the queue now.
+        _, queue = self._head()
+        future = None
+        if queue is not None and self._in_flight < self.max_in_flight:
+            future = queue.pop()
+            if future is None:  # cannot happen while `live` is right
+                queue.live = 0
+        if future is None:
+            self.budget.release()  # nobody left to use it
+            self._pump()
+            return
+        self._count_start()
+        future.set_result(None)
+        self._pump()

@@ -202,6 +202,9 @@ class RAService:
 
         Fresh means at most `max_age` seconds old (default: by priority, `max_age_for`).
         """
+        shared = getattr(self.client, "shared_progress", None)  # bot.services.shared_cache
+        if shared is not None and self._profiles.get(user.lower()) is not False:
+            await self._from_shared(shared, user.lower(), game_ids)
         found, waiting = self._ask(user, game_ids, priority, max_age)
         for task in set(waiting.values()):
             result = await asyncio.shield(task)
@@ -322,6 +325,31 @@ class RAService:
         for game_id in ids:
             self._progress_flights.share((key, game_id), task)
         return task
+
+    async def _from_shared(
+        self,
+        shared: Callable[[str, list[int]], Awaitable[dict[int, FetchedProgress]]],
+        key: str,
+        game_ids: Sequence[int],
+    ) -> None:
+        """Fill the cache from the second level (other processes' answers) before batching."""
+        flights = self._progress_flights
+        wanted = [
+            gid
+            for gid in game_ids
+            if (key, gid) not in self._progress and flights.running((key, gid)) is None
+        ]
+        if not wanted:
+            return
+        now = datetime.now(UTC)
+        keep = max(self._progress_ttl, self.scheduled_max_age)
+        for gid, item in (await shared(key, wanted)).items():
+            age = max(0.0, (now - item.at).total_seconds())
+            if age >= keep:
+                continue
+            # Stamped as old as it is, so the staleness rule (_fresh) ages it from RA's answer.
+            aged = FetchedProgress(item.progress, item.at, self._clock() - age)
+            self._progress.set((key, gid), aged, keep - age)
 
     def _note_hot(self, game_ids: Sequence[int]) -> None:
         for game_id in game_ids:

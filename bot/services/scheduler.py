@@ -50,7 +50,7 @@ from bot.services.members import LinkedMember
 from bot.services.pictures import BoardPictures
 from bot.services.resolver import GameResolver
 from bot.services.schedule_times import next_slot, period_start
-from bot.store.schedules import POSTED, Schedule, ScheduleStore
+from bot.store.schedules import POSTED, Schedule, ScheduleStore, Shards
 from bot.store.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -130,6 +130,7 @@ class Scheduler:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         spread_seconds: float = 60.0,
         pictures: BoardPictures | None = None,
+        shards: Shards | None = None,
     ) -> None:
         self.schedules = schedules
         self.games = games
@@ -140,6 +141,8 @@ class Scheduler:
         self.clock = clock
         self.spread_seconds = spread_seconds
         self.pictures = pictures
+        # Only the schedules of this process's shards' guilds (the claims stay the safety net).
+        self.shards = shards
         self._wake = asyncio.Event()
         self._gathering: set[asyncio.Future[Any]] = set()
 
@@ -155,7 +158,7 @@ class Scheduler:
             self._wake.clear()
             try:
                 await self.run_due(self.clock())
-                next_at = await self.schedules.next_run_at()
+                next_at = await self.schedules.next_run_at(shards=self.shards)
             except StoreError as exc:
                 log.warning("scheduler: store unavailable (%s); trying again soon", exc)
                 next_at = None
@@ -184,7 +187,9 @@ class Scheduler:
         again or posts from cache.
         """
         ra = self.leaderboards.ra
-        soon = await self.schedules.due(now + self.gather_horizon(), limit=GATHER_LIMIT)
+        soon = await self.schedules.due(
+            now + self.gather_horizon(), limit=GATHER_LIMIT, shards=self.shards
+        )
         needs: dict[str, list[int]] = {}
         games: list[int] = []
         for schedule in soon:
@@ -231,7 +236,7 @@ class Scheduler:
     async def run_due(self, now: datetime) -> list[RunResult]:
         """Run every schedule due at `now`, one after another."""
         results = []
-        due = await self.schedules.due(now)
+        due = await self.schedules.due(now, shards=self.shards)
         if due:
             await self._gather_for(now)
         for schedule in due:

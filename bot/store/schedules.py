@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, Integer, delete, func, literal, select, true, update
 
 from bot.services.schedule_times import Cadence
 from bot.store.schema import schedule_posts, schedule_snapshots, schedules
@@ -20,6 +20,18 @@ from bot.store.store import Store, as_utc
 
 SENDING = "sending"
 POSTED = "posted"
+
+# (SHARD_COUNT, the shard ids of this process): only those guilds' schedules; None: all.
+Shards = tuple[int, tuple[int, ...]]
+
+
+def on_shards(shards: Shards | None) -> ColumnElement[bool]:
+    """Schedules of guilds on these shards (Discord's rule: (guild_id >> 22) % shard_count)."""
+    if shards is None:
+        return true()
+    count, ids = shards
+    # PostgreSQL has bigint >> integer (not bigint >> bigint): the shift is typed Integer.
+    return (schedules.c.guild_id.op(">>")(literal(22, Integer)) % count).in_(ids)
 
 
 @dataclass(frozen=True)
@@ -136,12 +148,18 @@ class ScheduleStore:
             )
         return bool(result.rowcount)
 
-    async def due(self, now: datetime, limit: int = 50) -> list[Schedule]:
-        """Active schedules whose run time has come, earliest first."""
+    async def due(
+        self, now: datetime, limit: int = 50, shards: Shards | None = None
+    ) -> list[Schedule]:
+        """Active schedules whose run time has come, earliest first (of `shards`' guilds)."""
         async with self.store.transaction() as conn:
             rows = await conn.execute(
                 select(schedules)
-                .where(schedules.c.paused_reason.is_(None), schedules.c.run_at <= now)
+                .where(
+                    schedules.c.paused_reason.is_(None),
+                    schedules.c.run_at <= now,
+                    on_shards(shards),
+                )
                 .order_by(schedules.c.run_at, schedules.c.id)
                 .limit(limit)
             )
@@ -157,12 +175,14 @@ class ScheduleStore:
             )
             return [_schedule(row) for row in rows]
 
-    async def next_run_at(self) -> datetime | None:
-        """When the earliest active schedule is to run."""
+    async def next_run_at(self, shards: Shards | None = None) -> datetime | None:
+        """When the earliest active schedule (of `shards`' guilds) is to run."""
         async with self.store.transaction() as conn:
             value = (
                 await conn.execute(
-                    select(func.min(schedules.c.run_at)).where(schedules.c.paused_reason.is_(None))
+                    select(func.min(schedules.c.run_at)).where(
+                        schedules.c.paused_reason.is_(None), on_shards(shards)
+                    )
                 )
             ).scalar_one()
         return as_utc(value) if value is not None else None

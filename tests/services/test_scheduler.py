@@ -258,6 +258,31 @@ async def test_two_schedulers_on_one_database_post_once(world: World, database_u
         await second.close()
 
 
+async def test_each_process_runs_the_schedules_of_its_own_shards(
+    world: World, database_url: str
+) -> None:
+    on_shard = {0: 4 << 22 | 123, 1: 5 << 22 | 456}  # (guild_id >> 22) % 2 is the shard
+    mine = {shard: await world.add_schedule(guild_id=gid) for shard, gid in on_shard.items()}
+    second = await Store.open(database_url)
+    try:
+        zero = world.make("process-a", shards=(2, (0,)))
+        one = world.make("process-b", on=second, shards=(2, (1,)))
+        assert await zero.schedules.next_run_at(shards=(2, (0,))) == SLOT
+        (ran,) = await zero.run_due(SLOT)
+        assert ran.schedule_id == mine[0].id
+        # Shard 1's schedule is left to its own process; shard 0 has nothing due until tomorrow
+        # (so its loop sleeps instead of waking again and again for another shard's schedule).
+        assert await zero.run_due(SLOT + timedelta(minutes=1)) == []
+        assert await zero.schedules.next_run_at(shards=(2, (0,))) == SLOT + timedelta(days=1)
+        (ran,) = await one.run_due(SLOT + timedelta(minutes=1))
+        assert ran.schedule_id == mine[1].id
+        assert len(world.channel.posts) == 2
+        # A process running every shard (no SHARD_IDS) runs them all.
+        assert len(await world.schedules.due(SLOT + timedelta(days=1))) == 2
+    finally:
+        await second.close()
+
+
 async def test_the_next_post_says_what_changed(world: World) -> None:
     await world.add_schedule(games="1, 228")
     scheduler = world.make()
