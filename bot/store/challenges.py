@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.services.schedule_times import Cadence
-from bot.store.schedules import POSTED, SENDING
+from bot.store.post_claims import POSTED, SENDING, PostClaims
 from bot.store.schema import challenge_posts, challenge_snapshots, challenges
 from bot.store.store import Store, StoreError, as_utc
 
@@ -75,6 +75,7 @@ def _challenge(row: Any) -> Challenge:
 class ChallengeStore:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.claims = PostClaims(store, challenge_posts, "challenge_id")
 
     async def create(
         self,
@@ -198,42 +199,11 @@ class ChallengeStore:
     async def claim(
         self, challenge_id: int, period: datetime, owner: str, now: datetime, lease: timedelta
     ) -> str | None:
-        """ "new", "takeover" (a stale claim: the post may exist already) or None."""
-        stmt = self.store.insert(challenge_posts).values(
-            challenge_id=challenge_id,
-            period=period,
-            status=SENDING,
-            claimed_by=owner,
-            claimed_at=now,
-            message_id=None,
-        )
-        async with self.store.transaction() as conn:
-            result = await conn.execute(stmt.on_conflict_do_nothing())
-            if result.rowcount:
-                return "new"
-            taken = await conn.execute(
-                update(challenge_posts)
-                .where(
-                    challenge_posts.c.challenge_id == challenge_id,
-                    challenge_posts.c.period == period,
-                    challenge_posts.c.status == SENDING,
-                    challenge_posts.c.claimed_at < now - lease,
-                )
-                .values(claimed_by=owner, claimed_at=now)
-            )
-            return "takeover" if taken.rowcount else None
+        """Claim the period's post: "new", "takeover" (a stale claim) or None (PostClaims)."""
+        return await self.claims.claim(challenge_id, period, owner, now, lease)
 
     async def post_status(self, challenge_id: int, period: datetime) -> str | None:
-        async with self.store.transaction() as conn:
-            return (
-                await conn.execute(
-                    select(challenge_posts.c.status).where(
-                        challenge_posts.c.challenge_id == challenge_id,
-                        challenge_posts.c.period == period,
-                    )
-                )
-            ).scalar_one_or_none()
-
+        return await self.claims.status(challenge_id, period)
     async def posts(self, challenge_id: int) -> list[tuple[datetime, str]]:
         """(period, status) of every claimed post, oldest first."""
         async with self.store.transaction() as conn:
@@ -245,16 +215,8 @@ class ChallengeStore:
             return [(as_utc(row.period), row.status) for row in rows]
 
     async def release(self, challenge_id: int, period: datetime, owner: str) -> None:
-        async with self.store.transaction() as conn:
-            await conn.execute(
-                delete(challenge_posts).where(
-                    challenge_posts.c.challenge_id == challenge_id,
-                    challenge_posts.c.period == period,
-                    challenge_posts.c.status == SENDING,
-                    challenge_posts.c.claimed_by == owner,
-                )
-            )
-
+        """Give a claim back (nothing was sent): the period may be tried again."""
+        await self.claims.release(challenge_id, period, owner)
     async def posted(
         self,
         challenge_id: int,

@@ -15,11 +15,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, delete, func, literal, select, true, update
 
 from bot.services.schedule_times import Cadence
+from bot.store.post_claims import POSTED, SENDING, PostClaims
 from bot.store.schema import schedule_posts, schedule_snapshots, schedules
 from bot.store.store import Store, as_utc
 
-SENDING = "sending"
-POSTED = "posted"
+__all__ = ["POSTED", "SENDING", "Schedule", "ScheduleStore", "Shards", "on_shards"]
+
 
 # (SHARD_COUNT, the shard ids of this process): only those guilds' schedules; None: all.
 Shards = tuple[int, tuple[int, ...]]
@@ -76,6 +77,7 @@ def _schedule(row: Any) -> Schedule:
 class ScheduleStore:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.claims = PostClaims(store, schedule_posts, "schedule_id")
 
     async def create(
         self,
@@ -192,55 +194,14 @@ class ScheduleStore:
     async def claim(
         self, schedule_id: int, period: datetime, owner: str, now: datetime, lease: timedelta
     ) -> str | None:
-        """Claim the period's post. Returns "new", "takeover" (a stale claim of a process that
-        died mid-send: the post may exist already), or None (posted, or being posted)."""
-        stmt = self.store.insert(schedule_posts).values(
-            schedule_id=schedule_id,
-            period=period,
-            status=SENDING,
-            claimed_by=owner,
-            claimed_at=now,
-            message_id=None,
-        )
-        async with self.store.transaction() as conn:
-            result = await conn.execute(stmt.on_conflict_do_nothing())
-            if result.rowcount:
-                return "new"
-            taken = await conn.execute(
-                update(schedule_posts)
-                .where(
-                    schedule_posts.c.schedule_id == schedule_id,
-                    schedule_posts.c.period == period,
-                    schedule_posts.c.status == SENDING,
-                    schedule_posts.c.claimed_at < now - lease,
-                )
-                .values(claimed_by=owner, claimed_at=now)
-            )
-            return "takeover" if taken.rowcount else None
+        """Claim the period's post: "new", "takeover" (a stale claim) or None (PostClaims)."""
+        return await self.claims.claim(schedule_id, period, owner, now, lease)
 
     async def post_status(self, schedule_id: int, period: datetime) -> str | None:
-        async with self.store.transaction() as conn:
-            return (
-                await conn.execute(
-                    select(schedule_posts.c.status).where(
-                        schedule_posts.c.schedule_id == schedule_id,
-                        schedule_posts.c.period == period,
-                    )
-                )
-            ).scalar_one_or_none()
-
+        return await self.claims.status(schedule_id, period)
     async def release(self, schedule_id: int, period: datetime, owner: str) -> None:
         """Give a claim back (nothing was sent): the period may be tried again."""
-        async with self.store.transaction() as conn:
-            await conn.execute(
-                delete(schedule_posts).where(
-                    schedule_posts.c.schedule_id == schedule_id,
-                    schedule_posts.c.period == period,
-                    schedule_posts.c.status == SENDING,
-                    schedule_posts.c.claimed_by == owner,
-                )
-            )
-
+        await self.claims.release(schedule_id, period, owner)
     async def posted(
         self,
         schedule: Schedule,
