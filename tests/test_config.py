@@ -79,6 +79,7 @@ def test_values_are_read_and_tidied() -> None:
         RA_MAX_IN_FLIGHT="2",
         PROGRESS_CACHE_SECONDS="0",
         SCHEDULED_PROGRESS_MAX_AGE_SECONDS="60",
+        CATALOGUE_REFRESH_HOURS="0",
         GUILD_COMMANDS_PER_MINUTE="5",
         GUILD_COMMANDS_PER_MINUTE_MAX="30",
         MAX_GAMES_PER_COMMAND="10",
@@ -97,6 +98,7 @@ def test_values_are_read_and_tidied() -> None:
     assert s.ra_max_in_flight == 2
     assert s.progress_cache_seconds == 0.0
     assert s.scheduled_progress_max_age_seconds == 60.0
+    assert s.catalogue_refresh_hours == 0.0
     assert (s.guild_commands_per_minute, s.guild_commands_per_minute_max) == (5, 30)
     assert s.max_games_per_command == 10
 
@@ -254,6 +256,9 @@ def test_malformed_urls(name: str, value: str) -> None:
         ("PROGRESS_CACHE_SECONDS", "86401"),
         ("SCHEDULED_PROGRESS_MAX_AGE_SECONDS", "-1"),
         ("SCHEDULED_PROGRESS_MAX_AGE_SECONDS", "3601"),
+        ("CATALOGUE_REFRESH_HOURS", "-1"),
+        ("CATALOGUE_REFRESH_HOURS", "721"),
+        ("CATALOGUE_REFRESH_HOURS", "daily"),
         ("GUILD_COMMANDS_PER_MINUTE", "0"),
         ("GUILD_COMMANDS_PER_MINUTE_MAX", "10001"),
         ("MAX_GAMES_PER_COMMAND", "0"),
