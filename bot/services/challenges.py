@@ -54,6 +54,7 @@ from bot.services.scheduler import (
     spread_offset,
 )
 from bot.store.challenges import POSTED, Challenge, ChallengeStore
+from bot.store.schedules import Shards
 from bot.store.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -206,6 +207,7 @@ class ChallengePoster:
         links: Links,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         spread_seconds: float = 60.0,
+        shards: Shards | None = None,
     ) -> None:
         self.store = store
         self.challenges = challenges
@@ -214,6 +216,8 @@ class ChallengePoster:
         self.links = links
         self.clock = clock
         self.spread_seconds = spread_seconds
+        # Only the challenges of this process's shards' guilds (the claims stay the safety net).
+        self.shards = shards
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -227,7 +231,7 @@ class ChallengePoster:
             self._wake.clear()
             try:
                 await self.run_due(self.clock())
-                next_at = await self.store.next_run_at()
+                next_at = await self.store.next_run_at(shards=self.shards)
             except StoreError as exc:
                 log.warning("challenges: store unavailable (%s); trying again soon", exc)
                 next_at = None
@@ -244,7 +248,7 @@ class ChallengePoster:
 
     async def run_due(self, now: datetime) -> list[RunResult]:
         results = []
-        for challenge in await self.store.due(now):
+        for challenge in await self.store.due(now, shards=self.shards):
             try:
                 result = await self.run_one(challenge, now)
             except StoreError as exc:

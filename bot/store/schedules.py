@@ -25,13 +25,16 @@ POSTED = "posted"
 Shards = tuple[int, tuple[int, ...]]
 
 
-def on_shards(shards: Shards | None) -> ColumnElement[bool]:
-    """Schedules of guilds on these shards (Discord's rule: (guild_id >> 22) % shard_count)."""
+def on_shards(
+    shards: Shards | None, guild_id: ColumnElement[int] = schedules.c.guild_id
+) -> ColumnElement[bool]:
+    """Rows (schedules, or those of `guild_id`'s table) of guilds on these shards (Discord's
+    rule: (guild_id >> 22) % shard_count)."""
     if shards is None:
         return true()
     count, ids = shards
     # PostgreSQL has bigint >> integer (not bigint >> bigint): the shift is typed Integer.
-    return (schedules.c.guild_id.op(">>")(literal(22, Integer)) % count).in_(ids)
+    return (guild_id.op(">>")(literal(22, Integer)) % count).in_(ids)
 
 
 @dataclass(frozen=True)
