@@ -16,8 +16,8 @@ from bot import autocomplete
 from bot.errors import BadInput
 from bot.formatting.challenges import (
     ROWS,
+    challenge_games,
     challenges_embed,
-    games_text,
     standings_embed,
     standings_page_count,
     window_text,
@@ -189,7 +189,7 @@ class ChallengeCommands(commands.Cog):
             )
             self.bot.challenge_poster.wake()
             created = await self.bot.challenge_store.get(created.id) or created
-        games_shown = games_text(created, {g: self.bot.ra.cached_game(g) for g in created.game_ids})
+        games_shown = challenge_games(created, self.bot.ra.known_titles(created.game_ids))
         await reply(
             interaction,
             f"Challenge **{escape(title, 40)}** on {games_shown}: {window_text(created)}. "
@@ -281,8 +281,8 @@ class ChallengeCommands(commands.Cog):
         assert interaction.guild_id is not None
         await defer(interaction)
         found = await self.bot.challenge_store.for_guild(interaction.guild_id)
-        games = {g: self.bot.ra.cached_game(g) for c in found for g in c.game_ids}
-        embed = challenges_embed(found, games, self.bot.challenge_poster.clock())
+        titles = self.bot.ra.known_titles(g for c in found for g in c.game_ids)
+        embed = challenges_embed(found, titles, self.bot.challenge_poster.clock())
         await reply(interaction, embeds=[embed])
 
     @challenge.command(name="delete", description="Remove a challenge and its posts' schedule")

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.formatting.leaderboard import MEDALS, board_page, game_title, standing_line
+from bot.formatting.gamesets import games_text
+from bot.formatting.leaderboard import MEDALS, board_page, standing_line
 from bot.formatting.progress import COLOUR, Links
 from bot.formatting.text import escape, number
-from bot.ra.models import GameInfo
 from bot.services.challenge_times import State, last_day, state
 from bot.store.challenges import Challenge
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 ROWS = 25
 NOT_STARTED_SHOWN = 20
+GAMES_SHOWN = 6
 RULE = (
     "Earned inside the window: hardcore points, then hardcore unlocks, then softcore points "
     "(a hardcore unlock counts for softcore too)"
@@ -56,13 +57,10 @@ def when_text(challenge: Challenge, now: datetime) -> str:
     return f"Ended <t:{end}:R>"
 
 
-def games_text(challenge: Challenge, games: Mapping[int, GameInfo | None], limit: int = 6) -> str:
-    names = [
-        escape(game_title(gid, games.get(gid)) if games.get(gid) else f"game {gid}", 60)
-        for gid in challenge.game_ids[:limit]
-    ]
-    more = len(challenge.game_ids) - limit
-    text = ", ".join(names) + (f" and {more} more" if more > 0 else "")
+def challenge_games(challenge: Challenge, titles: Mapping[int, str], budget: int = 300) -> str:
+    """The challenge's games as every reply names games ("Super Metroid (700)" where the title
+    is known, else the id), after the set's name when it came from one."""
+    text = games_text(challenge.game_ids, titles, budget=budget, at_most=GAMES_SHOWN)
     if challenge.set_name:
         return f"{escape(challenge.set_name, 40)}: {text}"
     return text
@@ -157,7 +155,7 @@ def _posts_text(challenge: Challenge) -> str:
 
 
 def challenges_embed(
-    challenges: Sequence[Challenge], games: Mapping[int, GameInfo | None], now: datetime
+    challenges: Sequence[Challenge], titles: Mapping[int, str], now: datetime
 ) -> discord.Embed:
     """/challenge list: running, then upcoming, then finished."""
     embed = discord.Embed(colour=COLOUR, title="Challenges")
@@ -178,7 +176,7 @@ def challenges_embed(
         current = state(challenge.starts_at, challenge.ends_at, now)
         lines = [
             f"{window_text(challenge)} · {when_text(challenge, now)}",
-            f"Games: {games_text(challenge, games)}",
+            f"Games: {challenge_games(challenge, titles)}",
             _posts_text(challenge),
         ]
         if challenge.paused_reason:

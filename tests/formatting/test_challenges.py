@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.formatting.challenges import challenges_embed, standings_embed, window_text
+from bot.formatting.challenges import (
+    challenge_games,
+    challenges_embed,
+    standings_embed,
+    window_text,
+)
 from bot.formatting.progress import Links
 from bot.ra.models import EarnedAchievement, GameInfo
 from bot.services.challenge_times import State
@@ -87,14 +92,21 @@ def test_the_list_orders_running_upcoming_finished_and_says_why_posts_paused() -
         challenge(name="Next", starts_at=END, ends_at=END + timedelta(days=7), channel_id=None),
         challenge(name="Now", paused_reason="the channel was deleted"),
     ]
-    embed = challenges_embed(listed, {1: GameInfo(1, "Sonic", "Genesis", "/i.png")}, now)
+    embed = challenges_embed(listed, {1: "Sonic *the* Hedgehog"}, now)
     assert [f.name for f in embed.fields] == [
         "🟢 Running · Now",
         "🕒 Upcoming · Next",
         "🏁 Finished · Past",
     ]
     running, upcoming, finished = (f.value or "" for f in embed.fields)
-    assert "Games: Sonic · Genesis, game 228" in running
+    assert "Games: Sonic \\*the\\* Hedgehog (1), 228" in running  # as every reply names games
     assert "⏸️ Posts paused: the channel was deleted" in running
     assert "No posts (no channel)" in upcoming
     assert "Last: final standings posted" in finished
+
+
+def test_a_challenge_of_a_set_names_the_set_then_its_games() -> None:
+    from_set = challenge(set_name="Monthly *picks*", game_ids=list(range(1, 10)))
+    assert challenge_games(from_set, {1: "Sonic"}) == (
+        "Monthly \\*picks\\*: Sonic (1), 2, 3, 4, 5, 6 and 3 more"
+    )
