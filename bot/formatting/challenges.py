@@ -1,4 +1,5 @@
-"""Challenges as embeds. Pure: standings or challenges in, embeds out.
+"""Challenges as embeds and pictures. Pure: standings or challenges in, embeds (or the
+`BoardPicture` the leaderboards' renderer draws) out.
 
 Rows are the leaderboard's (bot.formatting.leaderboard.standing_line): rank, name, hardcore
 points, hardcore unlocks, softcore points, and what changed since the previous post.
@@ -8,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.formatting.board_image import BoardPicture
 from bot.formatting.gamesets import games_text
 from bot.formatting.leaderboard import MEDALS, board_page, standing_line
+from bot.formatting.leaderboard_picture import RANKING_RULE, games_line, moves_since, row_of
 from bot.formatting.progress import COLOUR, Links
 from bot.formatting.text import escape, number
 from bot.services.challenge_times import State, last_day, state
@@ -143,6 +146,54 @@ def standings_embed(
     if standings.until is not None:
         embed.timestamp = min(standings.until, board.fetched_at or standings.until)
     return embed
+
+
+def standings_picture(
+    standings: ChallengeBoard,
+    *,
+    previous: Mapping[str, Any] | None = None,
+    footer: str | None = None,
+    rows: int = ROWS,
+    page: int | None = None,
+) -> BoardPicture:
+    """The standings as a picture, row for row what `standings_embed` shows with the same
+    arguments: a header with the challenge's name, its window and its games, who has not
+    started (where the text lists them), and on posts the change since `previous`."""
+    pages = standings_page_count(standings, rows)
+    shown = 0 if page is None else max(0, min(page, pages - 1))
+    first = shown * rows
+    challenge = standings.challenge
+    board = standings.board
+    changes = moves_since(previous, board) if page is None else {}
+    title = ("Final standings · " if standings.final else "Challenge · ") + challenge.name
+    if page is not None and pages > 1:
+        title += f" · page {shown + 1}/{pages}"
+    window = window_text(challenge)
+    if not standings.final and standings.until is not None:
+        window += f" · figures up to {standings.until:%Y-%m-%d %H:%M} UTC"
+    lines = [window, games_line(board.game_ids, board.games)]
+    if standings.not_started and shown == pages - 1:
+        names = ", ".join(m.display_name for m in standings.not_started[:NOT_STARTED_SHOWN])
+        more = len(standings.not_started) - NOT_STARTED_SHOWN
+        lines.append(f"Not started: {names}" + (f"  +{more} more" if more > 0 else ""))
+    note = ""
+    if standings.state is State.UPCOMING:
+        note = f"Starts {_day(challenge.starts_at)} (UTC): nothing counts yet"
+    counted = f"{len(board.standings)} earned something · {len(standings.not_started)} not started"
+    empty = "Nobody has earned anything on these games yet."
+    if not board.standings and not standings.not_started:
+        empty = "Nobody in this server has linked a RetroAchievements account yet: /link joins."
+    return BoardPicture(
+        title=title,
+        rows=tuple(
+            row_of(first + i + 1, s, changes.get(s.member.user_id))
+            for i, s in enumerate(board.standings[first : first + rows])
+        ),
+        lines=tuple(lines),
+        note=note,
+        footer=f"{footer or counted} · earned in the window: {RANKING_RULE}",
+        empty=empty,
+    )
 
 
 def _posts_text(challenge: Challenge) -> str:
