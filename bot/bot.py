@@ -219,6 +219,7 @@ class RABot(commands.AutoShardedBot):
             owner=owner,
             links=self.links,
             spread_seconds=s.schedule_spread_seconds,
+            pictures=self.pictures,
             shards=shards,
         )
         for extension in EXTENSIONS:

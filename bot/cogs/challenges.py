@@ -20,8 +20,10 @@ from bot.formatting.challenges import (
     challenges_embed,
     standings_embed,
     standings_page_count,
+    standings_picture,
     window_text,
 )
+from bot.formatting.leaderboard_picture import attach
 from bot.formatting.text import escape
 from bot.options import parse_games_now
 from bot.replies import defer, reply
@@ -260,8 +262,15 @@ class ChallengeCommands(commands.Cog):
         def make_page(page: int) -> discord.Embed:
             return standings_embed(board, self.bot.links, page=page)
 
+        async def page_files(page: int, embed: discord.Embed) -> list[discord.File]:
+            """The page's picture, shown in its embed (none when pictures are off or fail)."""
+            png = await self.bot.pictures.render(standings_picture(board, page=page))
+            return [attach(embed, png)] if png is not None else []
+
+        first = make_page(0)
+        files = await page_files(0, first)
         if pages == 1:
-            await reply(interaction, embeds=[make_page(0)])
+            await reply(interaction, embeds=[first], files=files)
             return
         position = board.board.position_of(interaction.user.id)
         view = Paginator(
@@ -269,8 +278,9 @@ class ChallengeCommands(commands.Cog):
             pages=pages,
             make_page=make_page,
             position_of_owner=None if position is None else position // ROWS,
+            page_files=page_files if self.bot.pictures.enabled else None,
         )
-        await reply(interaction, embeds=[make_page(0)], view=view)
+        await reply(interaction, embeds=[first], view=view, files=files)
         try:
             view.message = await interaction.original_response()
         except discord.HTTPException:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.formatting.challenges import standings_embed
+from bot.formatting.challenges import standings_embed, standings_picture
 from bot.formatting.progress import Links
 from bot.ra.client import queue_patience
 from bot.ra.errors import RAError
@@ -41,6 +41,7 @@ from bot.services.leaderboard import (
     snapshot_of,
 )
 from bot.services.members import LinkedMember
+from bot.services.pictures import BoardPictures
 from bot.services.ra import RAService
 from bot.services.schedule_times import period_start
 from bot.services.scheduler import (
@@ -207,6 +208,7 @@ class ChallengePoster:
         links: Links,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         spread_seconds: float = 60.0,
+        pictures: BoardPictures | None = None,
         shards: Shards | None = None,
     ) -> None:
         self.store = store
@@ -216,6 +218,7 @@ class ChallengePoster:
         self.links = links
         self.clock = clock
         self.spread_seconds = spread_seconds
+        self.pictures = pictures
         # Only the challenges of this process's shards' guilds (the claims stay the safety net).
         self.shards = shards
         self._wake = asyncio.Event()
@@ -331,9 +334,20 @@ class ChallengePoster:
             changes=changes_since(previous, standings.board),
             footer=marker(challenge, period),
         )
+        image = None
+        if self.pictures is not None:
+            picture = standings_picture(
+                standings, previous=previous, footer=marker(challenge, period)
+            )
+            image = await self.pictures.render(picture)
         try:
             message_id = await self.publisher.send(
-                challenge.guild_id, challenge.channel_id, embed, nonce(challenge, period), None
+                challenge.guild_id,
+                challenge.channel_id,
+                embed,
+                nonce(challenge, period),
+                None,
+                image=image,
             )
         except ChannelGone as exc:
             await self.store.release(challenge.id, period, self.owner)
