@@ -196,7 +196,9 @@ def due_period(challenge: Challenge, now: datetime) -> datetime | None:
 
 
 class ChallengePoster:
-    """Posts challenge standings on their cadence, and the final standings once."""
+    """Posts challenge standings on their cadence, and the final standings once, each with the
+    board's picture when `pictures` draws one; with `shards`, only the challenges of those
+    shards' guilds (as the Scheduler: the claims stay the safety net)."""
 
     def __init__(
         self,
