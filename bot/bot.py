@@ -193,6 +193,12 @@ class RABot(commands.AutoShardedBot):
         self.leaderboards = Leaderboards(self.ra)
         self.schedules = ScheduleStore(self.store)
         self.pictures = BoardPictures(enabled=s.leaderboard_images)
+        # Schedules and challenges run by this process: those of its own shards' guilds.
+        shards = (
+            (s.shard_count, s.shard_ids)
+            if s.shard_count is not None and s.shard_ids is not None
+            else None
+        )
         self.scheduler = Scheduler(
             self.schedules,
             self.resolver,
@@ -202,9 +208,7 @@ class RABot(commands.AutoShardedBot):
             links=self.links,
             spread_seconds=s.schedule_spread_seconds,
             pictures=self.pictures,
-            shards=(s.shard_count, s.shard_ids)
-            if s.shard_count is not None and s.shard_ids is not None
-            else None,
+            shards=shards,
         )
         self.challenges = Challenges(self.ra)
         self.challenge_store = ChallengeStore(self.store)
@@ -215,6 +219,8 @@ class RABot(commands.AutoShardedBot):
             owner=owner,
             links=self.links,
             spread_seconds=s.schedule_spread_seconds,
+            pictures=self.pictures,
+            shards=shards,
         )
         for extension in EXTENSIONS:
             await self.load_extension(extension)

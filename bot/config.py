@@ -80,7 +80,8 @@ class Settings:
     schedule_spread_seconds: float = 120.0
     # RA's catalogue of titles: fetched again when older than this (0: never fetched from RA).
     catalogue_refresh_hours: float = 24.0
-    # Leaderboards drawn as PNG pictures (attached and shown in the embed), besides the text.
+    # Leaderboards and challenge standings drawn as PNG pictures (attached and shown in the embed),
+    # besides the text.
     leaderboard_images: bool = True
     scheduled_progress_max_age_seconds: float = 300.0
     # Growing past one process.

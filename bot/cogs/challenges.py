@@ -16,12 +16,14 @@ from bot import autocomplete
 from bot.errors import BadInput
 from bot.formatting.challenges import (
     ROWS,
+    challenge_games,
     challenges_embed,
-    games_text,
     standings_embed,
     standings_page_count,
+    standings_picture,
     window_text,
 )
+from bot.formatting.leaderboard_picture import attach
 from bot.formatting.text import escape
 from bot.options import parse_games_now
 from bot.replies import defer, reply
@@ -189,7 +191,7 @@ class ChallengeCommands(commands.Cog):
             )
             self.bot.challenge_poster.wake()
             created = await self.bot.challenge_store.get(created.id) or created
-        games_shown = games_text(created, {g: self.bot.ra.cached_game(g) for g in created.game_ids})
+        games_shown = challenge_games(created, self.bot.ra.known_titles(created.game_ids))
         await reply(
             interaction,
             f"Challenge **{escape(title, 40)}** on {games_shown}: {window_text(created)}. "
@@ -260,8 +262,15 @@ class ChallengeCommands(commands.Cog):
         def make_page(page: int) -> discord.Embed:
             return standings_embed(board, self.bot.links, page=page)
 
+        async def page_files(page: int, embed: discord.Embed) -> list[discord.File]:
+            """The page's picture, shown in its embed (none when pictures are off or fail)."""
+            png = await self.bot.pictures.render(standings_picture(board, page=page))
+            return [attach(embed, png)] if png is not None else []
+
+        first = make_page(0)
+        files = await page_files(0, first)
         if pages == 1:
-            await reply(interaction, embeds=[make_page(0)])
+            await reply(interaction, embeds=[first], files=files)
             return
         position = board.board.position_of(interaction.user.id)
         view = Paginator(
@@ -269,8 +278,9 @@ class ChallengeCommands(commands.Cog):
             pages=pages,
             make_page=make_page,
             position_of_owner=None if position is None else position // ROWS,
+            page_files=page_files if self.bot.pictures.enabled else None,
         )
-        await reply(interaction, embeds=[make_page(0)], view=view)
+        await reply(interaction, embeds=[first], view=view, files=files)
         try:
             view.message = await interaction.original_response()
         except discord.HTTPException:
@@ -281,8 +291,8 @@ class ChallengeCommands(commands.Cog):
         assert interaction.guild_id is not None
         await defer(interaction)
         found = await self.bot.challenge_store.for_guild(interaction.guild_id)
-        games = {g: self.bot.ra.cached_game(g) for c in found for g in c.game_ids}
-        embed = challenges_embed(found, games, self.bot.challenge_poster.clock())
+        titles = self.bot.ra.known_titles(g for c in found for g in c.game_ids)
+        embed = challenges_embed(found, titles, self.bot.challenge_poster.clock())
         await reply(interaction, embeds=[embed])
 
     @challenge.command(name="delete", description="Remove a challenge and its posts' schedule")

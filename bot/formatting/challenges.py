@@ -1,4 +1,5 @@
-"""Challenges as embeds. Pure: standings or challenges in, embeds out.
+"""Challenges as embeds and pictures. Pure: standings or challenges in, embeds (or the
+`BoardPicture` the leaderboards' renderer draws) out.
 
 Rows are the leaderboard's (bot.formatting.leaderboard.standing_line): rank, name, hardcore
 points, hardcore unlocks, softcore points, and what changed since the previous post.
@@ -8,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.formatting.leaderboard import MEDALS, board_page, game_title, standing_line
+from bot.formatting.board_image import BoardPicture
+from bot.formatting.gamesets import games_text
+from bot.formatting.leaderboard import MEDALS, board_page, standing_line
+from bot.formatting.leaderboard_picture import RANKING_RULE, games_line, moves_since, row_of
 from bot.formatting.progress import COLOUR, Links
 from bot.formatting.text import escape, number
-from bot.ra.models import GameInfo
 from bot.services.challenge_times import State, last_day, state
 from bot.store.challenges import Challenge
 
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 
 ROWS = 25
 NOT_STARTED_SHOWN = 20
+GAMES_SHOWN = 6
 RULE = (
     "Earned inside the window: hardcore points, then hardcore unlocks, then softcore points "
     "(a hardcore unlock counts for softcore too)"
@@ -56,13 +60,10 @@ def when_text(challenge: Challenge, now: datetime) -> str:
     return f"Ended <t:{end}:R>"
 
 
-def games_text(challenge: Challenge, games: Mapping[int, GameInfo | None], limit: int = 6) -> str:
-    names = [
-        escape(game_title(gid, games.get(gid)) if games.get(gid) else f"game {gid}", 60)
-        for gid in challenge.game_ids[:limit]
-    ]
-    more = len(challenge.game_ids) - limit
-    text = ", ".join(names) + (f" and {more} more" if more > 0 else "")
+def challenge_games(challenge: Challenge, titles: Mapping[int, str], budget: int = 300) -> str:
+    """The challenge's games as every reply names games ("Super Metroid (700)" where the title
+    is known, else the id), after the set's name when it came from one."""
+    text = games_text(challenge.game_ids, titles, budget=budget, at_most=GAMES_SHOWN)
     if challenge.set_name:
         return f"{escape(challenge.set_name, 40)}: {text}"
     return text
@@ -147,6 +148,54 @@ def standings_embed(
     return embed
 
 
+def standings_picture(
+    standings: ChallengeBoard,
+    *,
+    previous: Mapping[str, Any] | None = None,
+    footer: str | None = None,
+    rows: int = ROWS,
+    page: int | None = None,
+) -> BoardPicture:
+    """The standings as a picture, row for row what `standings_embed` shows with the same
+    arguments: a header with the challenge's name, its window and its games, who has not
+    started (where the text lists them), and on posts the change since `previous`."""
+    pages = standings_page_count(standings, rows)
+    shown = 0 if page is None else max(0, min(page, pages - 1))
+    first = shown * rows
+    challenge = standings.challenge
+    board = standings.board
+    changes = moves_since(previous, board) if page is None else {}
+    title = ("Final standings · " if standings.final else "Challenge · ") + challenge.name
+    if page is not None and pages > 1:
+        title += f" · page {shown + 1}/{pages}"
+    window = window_text(challenge)
+    if not standings.final and standings.until is not None:
+        window += f" · figures up to {standings.until:%Y-%m-%d %H:%M} UTC"
+    lines = [window, games_line(board.game_ids, board.games)]
+    if standings.not_started and shown == pages - 1:
+        names = ", ".join(m.display_name for m in standings.not_started[:NOT_STARTED_SHOWN])
+        more = len(standings.not_started) - NOT_STARTED_SHOWN
+        lines.append(f"Not started: {names}" + (f"  +{more} more" if more > 0 else ""))
+    note = ""
+    if standings.state is State.UPCOMING:
+        note = f"Starts {_day(challenge.starts_at)} (UTC): nothing counts yet"
+    counted = f"{len(board.standings)} earned something · {len(standings.not_started)} not started"
+    empty = "Nobody has earned anything on these games yet."
+    if not board.standings and not standings.not_started:
+        empty = "Nobody in this server has linked a RetroAchievements account yet: /link joins."
+    return BoardPicture(
+        title=title,
+        rows=tuple(
+            row_of(first + i + 1, s, changes.get(s.member.user_id))
+            for i, s in enumerate(board.standings[first : first + rows])
+        ),
+        lines=tuple(lines),
+        note=note,
+        footer=f"{footer or counted} · earned in the window: {RANKING_RULE}",
+        empty=empty,
+    )
+
+
 def _posts_text(challenge: Challenge) -> str:
     if challenge.channel_id is None:
         return "No posts (no channel)"
@@ -157,7 +206,7 @@ def _posts_text(challenge: Challenge) -> str:
 
 
 def challenges_embed(
-    challenges: Sequence[Challenge], games: Mapping[int, GameInfo | None], now: datetime
+    challenges: Sequence[Challenge], titles: Mapping[int, str], now: datetime
 ) -> discord.Embed:
     """/challenge list: running, then upcoming, then finished."""
     embed = discord.Embed(colour=COLOUR, title="Challenges")
@@ -178,7 +227,7 @@ def challenges_embed(
         current = state(challenge.starts_at, challenge.ends_at, now)
         lines = [
             f"{window_text(challenge)} · {when_text(challenge, now)}",
-            f"Games: {games_text(challenge, games)}",
+            f"Games: {challenge_games(challenge, titles)}",
             _posts_text(challenge),
         ]
         if challenge.paused_reason:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.formatting.challenges import standings_embed
+from bot.formatting.challenges import standings_embed, standings_picture
 from bot.formatting.progress import Links
 from bot.ra.client import queue_patience
 from bot.ra.errors import RAError
@@ -41,6 +41,7 @@ from bot.services.leaderboard import (
     snapshot_of,
 )
 from bot.services.members import LinkedMember
+from bot.services.pictures import BoardPictures
 from bot.services.ra import RAService
 from bot.services.schedule_times import period_start
 from bot.services.scheduler import (
@@ -54,6 +55,7 @@ from bot.services.scheduler import (
     spread_offset,
 )
 from bot.store.challenges import POSTED, Challenge, ChallengeStore
+from bot.store.schedules import Shards
 from bot.store.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -194,7 +196,9 @@ def due_period(challenge: Challenge, now: datetime) -> datetime | None:
 
 
 class ChallengePoster:
-    """Posts challenge standings on their cadence, and the final standings once."""
+    """Posts challenge standings on their cadence, and the final standings once, each with the
+    board's picture when `pictures` draws one; with `shards`, only the challenges of those
+    shards' guilds (as the Scheduler: the claims stay the safety net)."""
 
     def __init__(
         self,
@@ -206,6 +210,8 @@ class ChallengePoster:
         links: Links,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         spread_seconds: float = 60.0,
+        pictures: BoardPictures | None = None,
+        shards: Shards | None = None,
     ) -> None:
         self.store = store
         self.challenges = challenges
@@ -214,6 +220,9 @@ class ChallengePoster:
         self.links = links
         self.clock = clock
         self.spread_seconds = spread_seconds
+        self.pictures = pictures
+        # Only the challenges of this process's shards' guilds (the claims stay the safety net).
+        self.shards = shards
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -227,7 +236,7 @@ class ChallengePoster:
             self._wake.clear()
             try:
                 await self.run_due(self.clock())
-                next_at = await self.store.next_run_at()
+                next_at = await self.store.next_run_at(shards=self.shards)
             except StoreError as exc:
                 log.warning("challenges: store unavailable (%s); trying again soon", exc)
                 next_at = None
@@ -244,7 +253,7 @@ class ChallengePoster:
 
     async def run_due(self, now: datetime) -> list[RunResult]:
         results = []
-        for challenge in await self.store.due(now):
+        for challenge in await self.store.due(now, shards=self.shards):
             try:
                 result = await self.run_one(challenge, now)
             except StoreError as exc:
@@ -327,9 +336,20 @@ class ChallengePoster:
             changes=changes_since(previous, standings.board),
             footer=marker(challenge, period),
         )
+        image = None
+        if self.pictures is not None:
+            picture = standings_picture(
+                standings, previous=previous, footer=marker(challenge, period)
+            )
+            image = await self.pictures.render(picture)
         try:
             message_id = await self.publisher.send(
-                challenge.guild_id, challenge.channel_id, embed, nonce(challenge, period), None
+                challenge.guild_id,
+                challenge.channel_id,
+                embed,
+                nonce(challenge, period),
+                None,
+                image=image,
             )
         except ChannelGone as exc:
             await self.store.release(challenge.id, period, self.owner)

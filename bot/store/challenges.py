@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.services.schedule_times import Cadence
 from bot.store.post_claims import POSTED, SENDING, PostClaims
+from bot.store.schedules import Shards, on_shards
 from bot.store.schema import challenge_posts, challenge_snapshots, challenges
 from bot.store.store import Store, StoreError, as_utc
 
@@ -168,8 +169,11 @@ class ChallengeStore:
             result = await conn.execute(delete(challenges).where(challenges.c.id == found.id))
         return found if result.rowcount else None
 
-    async def due(self, now: datetime, limit: int = 50) -> list[Challenge]:
-        """Challenges with a post to make whose time has come, earliest first."""
+    async def due(
+        self, now: datetime, limit: int = 50, shards: Shards | None = None
+    ) -> list[Challenge]:
+        """Challenges with a post to make whose time has come, earliest first (of `shards`'
+        guilds; None: every guild)."""
         async with self.store.transaction() as conn:
             rows = await conn.execute(
                 select(challenges)
@@ -177,18 +181,21 @@ class ChallengeStore:
                     challenges.c.paused_reason.is_(None),
                     challenges.c.run_at.is_not(None),
                     challenges.c.run_at <= now,
+                    on_shards(shards, challenges.c.guild_id),
                 )
                 .order_by(challenges.c.run_at, challenges.c.id)
                 .limit(limit)
             )
             return [_challenge(row) for row in rows]
 
-    async def next_run_at(self) -> datetime | None:
+    async def next_run_at(self, shards: Shards | None = None) -> datetime | None:
+        """When the earliest post (of `shards`' guilds) is to be made."""
         async with self.store.transaction() as conn:
             value = (
                 await conn.execute(
                     select(func.min(challenges.c.run_at)).where(
-                        challenges.c.paused_reason.is_(None)
+                        challenges.c.paused_reason.is_(None),
+                        on_shards(shards, challenges.c.guild_id),
                     )
                 )
             ).scalar_one()

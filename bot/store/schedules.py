@@ -26,13 +26,16 @@ __all__ = ["POSTED", "SENDING", "Schedule", "ScheduleStore", "Shards", "on_shard
 Shards = tuple[int, tuple[int, ...]]
 
 
-def on_shards(shards: Shards | None) -> ColumnElement[bool]:
-    """Schedules of guilds on these shards (Discord's rule: (guild_id >> 22) % shard_count)."""
+def on_shards(
+    shards: Shards | None, guild_id: ColumnElement[int] = schedules.c.guild_id
+) -> ColumnElement[bool]:
+    """Rows (schedules, or those of `guild_id`'s table) of guilds on these shards (Discord's
+    rule: (guild_id >> 22) % shard_count)."""
     if shards is None:
         return true()
     count, ids = shards
     # PostgreSQL has bigint >> integer (not bigint >> bigint): the shift is typed Integer.
-    return (schedules.c.guild_id.op(">>")(literal(22, Integer)) % count).in_(ids)
+    return (guild_id.op(">>")(literal(22, Integer)) % count).in_(ids)
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import discord
 
-from tests.fakes.bot_harness import Harness
-from tests.fakes.fake_ra import fake_ulid
+from bot.bot import RABot
+from tests.e2e.fake_discord import FAKE_DISCORD_TOKEN, FakeDiscord
+from tests.fakes.bot_harness import Harness, bot_settings
+from tests.fakes.fake_ra import FakeRA, fake_ulid
 
 EARNED = "API_GetAchievementsEarnedBetween"
 TODAY = datetime.now(UTC).date()
@@ -272,3 +276,47 @@ async def test_create_offers_the_games_autocomplete(harness: Harness) -> None:
     )
     response = await interaction.wait_response()
     assert "Monthly" in [c["value"] for c in response["data"]["choices"]]
+
+
+async def test_a_process_with_shard_ids_posts_only_its_shards_challenges(
+    fake_ra: FakeRA, tmp_path: Path
+) -> None:
+    """The real bot running shard 0 of 2: a challenge of a guild on shard 1 is left alone (its
+    own process posts it); the poster gets SHARD_COUNT/SHARD_IDS as the Scheduler does."""
+    saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    fake_discord = FakeDiscord(guilds=4, shards=2)
+    await fake_discord.start()
+    settings = bot_settings(
+        fake_ra, fake_discord, f"sqlite:///{tmp_path}/shard0.sqlite3",
+        shard_count=2, shard_ids=(0,),
+    )
+    bot = RABot(settings)
+    task = asyncio.create_task(bot.start(FAKE_DISCORD_TOKEN))
+    try:
+        await asyncio.wait_for(bot.wait_until_ready(), 30)
+        assert bot.challenge_poster.shards == bot.scheduler.shards == (2, (0,))
+        # Due in an hour: the poster's own loop leaves them to the explicit run below.
+        over = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
+        made = {}
+        for guild in fake_discord.guild_ids[:2]:  # one guild on each shard
+            made[(guild >> 22) % 2] = await bot.challenge_store.create(
+                guild_id=guild, name="December", game_ids=[1], set_name=None,
+                starts_at=over - timedelta(days=7), ends_at=over,
+                channel_id=fake_discord.channel_ids[guild], cadence=None, next_run=over,
+                created_by=1,
+            )
+        assert set(made) == {0, 1}
+        (ran,) = await bot.challenge_poster.run_due(over)
+        assert (ran.schedule_id, ran.outcome) == (made[0].id, "final")
+        assert len(fake_discord.channel_messages[made[0].channel_id or 0]) == 1
+        assert await bot.challenge_poster.run_due(over + timedelta(days=1)) == []
+        assert await bot.challenge_store.next_run_at(shards=(2, (0,))) is None
+        other = made[1]  # not posted, and not paused as "no longer in that server" either
+        assert fake_discord.channel_messages.get(other.channel_id or 0, []) == []
+        left = await bot.challenge_store.get(other.id)
+        assert left is not None and left.run_at == over and left.paused_reason is None
+    finally:
+        await bot.close()
+        await asyncio.wait_for(task, 10)
+        await fake_discord.stop()
+        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved

@@ -8,6 +8,7 @@ from typing import Any
 import pytest_asyncio
 
 from tests.cogs.test_autocomplete import suggest
+from tests.cogs.test_challenges import create as create_challenge
 from tests.cogs.test_gamesets import admin
 from tests.cogs.test_schedules import schedule
 from tests.fakes.bot_harness import Harness
@@ -141,3 +142,15 @@ async def test_schedules_and_sets_take_titles_and_show_them_with_ids(harness: Ha
     removed = await admin(harness, "gameset remove", name="Metroids", games="Metroid Fusion")
     assert "Metroid Fusion (703)" in removed["content"]
     assert asked(harness) == []
+
+
+async def test_challenges_name_their_games_by_title_with_ids(harness: Harness) -> None:
+    created = await create_challenge(harness, games="Super Metroid, 1")
+    assert created["content"].startswith(
+        "Challenge **December** on Super Metroid (700), Sonic the Hedgehog (1): "
+    )
+    listing = await harness.answer("challenge list")
+    assert "Games: Super Metroid (700), Sonic the Hedgehog (1)" in (
+        listing["embeds"][0]["fields"][0]["value"]
+    )
+    assert asked(harness) == []  # the titles came from the catalogue

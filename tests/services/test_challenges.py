@@ -328,3 +328,26 @@ async def test_the_final_standings_do_not_reuse_figures_from_before_the_end(worl
     assert scott.hardcore_points == 37 and len(world.ra.calls(EARNED)) == 2
     await service.standings(challenge, members, END + timedelta(hours=1))  # closed: cached
     assert len(world.ra.calls(EARNED)) == 2
+
+
+async def test_a_process_posts_only_the_challenges_of_its_own_shards(world: World) -> None:
+    on_shard = {0: 4 << 22 | 123, 1: 5 << 22 | 456}  # (guild_id >> 22) % 2 is the shard
+    mine = {
+        shard: await world.add(guild_id=gid, cadence=None, next_run=END)
+        for shard, gid in on_shard.items()
+    }
+    zero, one = world.make("process-a", shards=(2, (0,))), world.make("process-b", shards=(2, (1,)))
+    (ran,) = await zero.run_due(END)
+    assert (ran.schedule_id, ran.outcome) == (mine[0].id, "final")
+    # Shard 1's challenge is left to its own process, and shard 0 has nothing more to wake for.
+    assert await zero.run_due(END + timedelta(minutes=1)) == []
+    assert await zero.store.next_run_at(shards=(2, (0,))) is None
+    assert await one.store.next_run_at(shards=(2, (1,))) == END
+    assert len(world.channel.posts) == 1
+    (ran,) = await one.run_due(END + timedelta(minutes=1))
+    assert (ran.schedule_id, ran.outcome) == (mine[1].id, "final")
+    assert len(world.channel.posts) == 2
+    # A process running every shard (no SHARD_IDS) sees them all.
+    await world.add(guild_id=on_shard[1], name="January", cadence=None, next_run=END)
+    assert len(await world.challenges.due(END)) == 1
+    assert len(await world.challenges.due(END, shards=(2, (0,)))) == 0
