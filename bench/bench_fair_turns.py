@@ -28,6 +28,7 @@ from bench.common import (
     PRODUCTION,
     Bench,
     export_bot,
+    match_schema,
     percentile,
     table,
     title,
@@ -86,6 +87,7 @@ async def variant(name: str, src: Path) -> dict[str, float]:
         fake_ra.response_delay = RA_DELAY
         database = bench.dir / "bot.sqlite3"
         uids = await seed(database, fake, fake_ra)
+        match_schema(database, src)
         env = bot_environment(fake, fake_ra, **{
             **PRODUCTION, "RA_REQUESTS_PER_SECOND": RATE, "DATABASE_URL": f"sqlite:///{database}",
         })

@@ -31,6 +31,7 @@ from bench.common import (
     PRODUCTION,
     Bench,
     export_bot,
+    match_schema,
     table,
     title,
     verdict,
@@ -104,6 +105,7 @@ async def variant(name: str, src: Path, slot: datetime, slot_mono: float) -> dic
         database = bench.dir / "bot.sqlite3"
         async with SEEDING:
             await seed(database, fake, fake_ra, slot)
+            match_schema(database, src)
         env = bot_environment(fake, fake_ra, **{
             **PRODUCTION, "DATABASE_URL": f"sqlite:///{database}",
             "SCHEDULE_SPREAD_SECONDS": str(SPREAD),

@@ -197,6 +197,38 @@ def export_bot(ref: str, into: Path) -> Path:
     return into
 
 
+def match_schema(database: Path, src: Path) -> None:
+    """A database seeded by the working tree, taken back to the migrations `src` knows (an
+    older `bot/` refuses a database migrated past its newest revision). Tables the older bot
+    does not know are dropped; what both know (links, members, schedules) stays."""
+    import sqlite3
+
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    older = Config()
+    older.set_main_option("script_location", str(src / "bot" / "store" / "migrations"))
+    target = ScriptDirectory.from_config(older).get_current_head()
+    if target is None or not (src / "bot" / "store").exists():
+        return
+    with sqlite3.connect(database) as raw:
+        (current,) = raw.execute("SELECT version_num FROM alembic_version").fetchone()
+    if current == target:
+        return
+    from sqlalchemy import create_engine
+
+    from bot.store.store import MIGRATIONS
+
+    engine = create_engine(f"sqlite:///{database}")
+    with engine.begin() as connection:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        command.downgrade(config, target)
+    engine.dispose()
+
+
 def proc_status_kib(pid: int) -> dict[str, int]:
     out: dict[str, int] = {}
     with open(f"/proc/{pid}/status", encoding="ascii") as f:
