@@ -15,6 +15,7 @@ import json
 import logging
 import random
 import re
+import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
@@ -29,6 +30,7 @@ from bot.ra.errors import (
     RARateLimited,
     RARequestRejected,
     RAUnavailable,
+    RAUnreachable,
     RAUserNotFound,
 )
 from bot.ra.limiter import Priority, UpstreamLimiter
@@ -234,11 +236,20 @@ class RAClient:
     ) -> Any:
         deadline = [time.monotonic() + self._retry_budget]
         attempt = 0
+        failed: RAError | None = None  # what the last attempt met, if it got a turn
         while True:
+            no_turn: RARateLimited | None = None
             try:
                 return await self._attempt(endpoint, params, priority, not_found_user, deadline)
             except _Retry as retry:
                 error, wait = retry.error, retry.retry_after
+                failed = error
+            except RARateLimited as exc:  # only a wait for a turn raises it directly
+                no_turn = exc
+            if no_turn is not None:
+                # A retry that found no turn in time: what went wrong is what the previous
+                # attempt met (RA's host unreachable, 503...), not the queue.
+                raise failed if failed is not None else no_turn
             # Out of the except block, so `error` is raised with no __context__: the chain
             # would lead to the aiohttp exception, whose text may hold the URL and the key.
             if wait is None:
@@ -300,6 +311,11 @@ class RAClient:
                     content_type = response.content_type
             except TimeoutError:
                 failure = RAUnavailable(f"{endpoint}: no answer in time")
+            except aiohttp.ClientConnectorError as exc:
+                # No connection at all: say which of the two it was, not a class name.
+                resolved = not isinstance(exc.os_error, socket.gaierror)
+                what = "could not be reached" if resolved else "could not be resolved"
+                failure = RAUnreachable(f"{endpoint}: RA's host {what}", resolved=resolved)
             except aiohttp.ClientError as exc:
                 # str(exc) may hold the URL, key included: keep only the class name.
                 failure = RAUnavailable(f"{endpoint}: connection failed ({type(exc).__name__})")
