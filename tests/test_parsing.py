@@ -159,7 +159,8 @@ def test_garbage_token_with_backticks_stays_inside_one_code_span() -> None:
     # One code span: backticks only at both ends, so nothing inside renders or pings.
     assert quoted.startswith("`") and quoted.endswith("`")
     assert "`" not in quoted[1:-1]
-    assert "@everyone" in quoted  # shown literally inside the code span
+    # Shown as typed inside the code span, a zero-width space after the @ so it cannot ping.
+    assert "@\u200beveryone" in quoted
 
 
 def test_invalid_id_message_quotes_token_safely() -> None:
