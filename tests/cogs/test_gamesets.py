@@ -104,7 +104,7 @@ async def test_create_refuses_a_duplicate_name_whatever_its_case(harness: Harnes
     ("games", "expected"),
     [
         ("1, abc!", "`abc!` is not a game id"),
-        ("1 @everyone", "`@everyone` is not a game id"),
+        ("1 @everyone", "`@\u200beveryone` is not a game id"),
         ("0", "`0` is not a valid game id"),
         (" ".join(str(i) for i in range(1, 52)), "more than 50 games"),
     ],

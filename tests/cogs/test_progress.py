@@ -66,7 +66,7 @@ async def test_unknown_game_is_said_plainly(harness: Harness) -> None:
         ("https://example.com/game/1", "is not a game id or a RetroAchievements game link"),
         (", ,", "Give at least one game"),
         (" ".join(str(i) for i in range(1, 60)), "more than 50 games"),
-        ("1 @everyone", "`@everyone` is not a game id"),
+        ("1 @everyone", "`@\u200beveryone` is not a game id"),
     ],
 )
 async def test_malformed_games_answer_ephemerally_without_calling_ra(

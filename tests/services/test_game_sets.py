@@ -279,7 +279,7 @@ async def test_in_direct_messages_a_name_is_not_looked_up(sets: GameSets) -> Non
 
 
 async def test_resolve_of_a_malformed_list_names_the_bad_token(sets: GameSets) -> None:
-    with pytest.raises(BadInput, match="`@everyone` is not a game id"):
+    with pytest.raises(BadInput, match="`@\u200beveryone` is not a game id"):
         await sets.resolve(GUILD, "1 @everyone")
 
 
