@@ -1,3 +1,8 @@
 """Shared fixtures: the fake RA, databases on both backends, and the real bot on fakes."""
 
-pytest_plugins = ["tests.fakes.fixtures", "tests.fakes.databases", "tests.fakes.bot_harness"]
+pytest_plugins = [
+    "tests.fakes.fixtures",
+    "tests.fakes.databases",
+    "tests.fakes.bot_harness",
+    "tests.fakes.pg_cluster",
+]

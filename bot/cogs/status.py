@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import discord
@@ -21,11 +22,15 @@ class Status(commands.Cog):
 
     @app_commands.command(name="status", description="Bot health: latency, RA usage, cache")
     async def status(self, interaction: discord.Interaction[RABot]) -> None:
+        store = self.bot.store
+        if not await store.ping() and store.down_since is None:
+            store.down_since = datetime.now(UTC)  # a timeout: nothing recorded it
         embed = status_embed(
             latency=self.bot.latency,
             guilds=len(self.bot.guilds),
             shards=self.bot.shard_count or 1,
             stats=self.bot.stats.snapshot(),
+            storage_down_since=store.down_since,
         )
         await reply(interaction, embeds=[embed], ephemeral=True)
 
