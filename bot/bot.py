@@ -18,6 +18,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.formatting.progress import Links
+from bot.ra.circuit import CircuitBreaker
 from bot.ra.client import USER_AGENT, RAClient
 from bot.ra.limiter import UpstreamLimiter
 from bot.services.game_sets import GameSets
@@ -111,6 +112,7 @@ class RABot(commands.AutoShardedBot):
             timeout=s.ra_timeout_seconds,
             retry_budget=s.ra_retry_budget_seconds,
             stats=self.stats,
+            circuit=CircuitBreaker(),  # refuses at once while RA does not answer
         )
         self.ra = RAService(
             client,

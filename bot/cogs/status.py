@@ -25,12 +25,14 @@ class Status(commands.Cog):
         store = self.bot.store
         if not await store.ping() and store.down_since is None:
             store.down_since = datetime.now(UTC)  # a timeout: nothing recorded it
+        circuit = self.bot.ra.client.circuit
         embed = status_embed(
             latency=self.bot.latency,
             guilds=len(self.bot.guilds),
             shards=self.bot.shard_count or 1,
             stats=self.bot.stats.snapshot(),
             storage_down_since=store.down_since,
+            ra_down_since=circuit.down_since if circuit is not None else None,
         )
         await reply(interaction, embeds=[embed], ephemeral=True)
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.ra.circuit import CircuitBreaker
 from bot.ra.errors import (
     RABadResponse,
     RAError,
@@ -121,8 +122,11 @@ class RAClient:
         stats: Stats | None = None,
         rng: random.Random | None = None,
         sleep: Callable[[float], Any] = asyncio.sleep,
+        circuit: CircuitBreaker | None = None,
     ) -> None:
         self._session = session
+        # Refuses requests at once while RA does not answer (bot.ra.circuit).
+        self.circuit = circuit
         self._key = api_key
         self._limiter = limiter
         self._base_url = base_url.rstrip("/")
@@ -259,6 +263,8 @@ class RAClient:
             if wait > remaining:
                 log.warning("giving up after %d attempts: %s", attempt, error)
                 raise error
+            if self.circuit is not None and self.circuit.is_open:
+                raise error  # RA is down: retrying would only queue
             log.info("%s; retry %d in %.1fs", error, attempt, wait)
             await self._sleep(wait)
 
@@ -273,6 +279,7 @@ class RAClient:
         url = f"{self._base_url}/{endpoint}.php"
         # Waiting for a turn counts against the budget too, so the caller always gets an answer.
         patience = queue_patience.get()
+        probe = self.circuit.before_request() if self.circuit is not None else False
         try:
             wait = patience if patience is not None else deadline[0] - time.monotonic()
             async with asyncio.timeout(max(0.0, wait)):
@@ -282,6 +289,10 @@ class RAClient:
                 f"{endpoint}: no turn to ask RA within the time allowed",
                 retry_after=self._limiter.next_start_in() or None,
             ) from None
+        if self.circuit is not None and self.circuit.is_open and not probe:
+            # It opened while this request waited for its turn: do not ask.
+            self._limiter.release()
+            self.circuit.before_request()
         shown = params() if callable(params) else params
         query = {"y": self._key, **shown}
         if self._username:
@@ -330,6 +341,7 @@ class RAClient:
         )
         if failure is not None:
             self._record(ok=False)
+            self._answered(False)
             # Raised outside the except blocks: no __context__ leads back to the aiohttp error.
             raise _Retry(failure)
         if status == 429:
@@ -340,12 +352,31 @@ class RAClient:
             )
         except (RAUserNotFound, RARequestRejected):
             self._record(ok=True)  # RA answered as it should: the name is the problem
+            self._answered(True)
             raise
-        except (RAError, _Retry):
+        except RAKeyRejected:
             self._record(ok=False)
+            self._answered(True)  # an answer all the same
+            raise
+        except _Retry as retry:
+            self._record(ok=False)
+            # A 5xx is RA not answering; a 429 is RA answering that it is busy.
+            self._answered(not isinstance(retry.error, RAUnavailable))
+            raise
+        except RAError:
+            self._record(ok=False)  # an answer that is not JSON: neither up nor down
             raise
         self._record(ok=True)
+        self._answered(True)
         return result
+
+    def _answered(self, answered: bool) -> None:
+        if self.circuit is None:
+            return
+        if answered:
+            self.circuit.succeeded()
+        else:
+            self.circuit.failed()
 
     def _record(self, ok: bool) -> None:
         if self._stats is not None:

@@ -16,6 +16,7 @@ import pytest
 import pytest_asyncio
 
 from bot.formatting.progress import Links
+from bot.ra.circuit import CircuitBreaker
 from bot.ra.client import RAClient
 from bot.ra.limiter import UpstreamLimiter
 from bot.services.game_sets import GameSets
@@ -348,3 +349,24 @@ async def test_the_loop_sleeps_until_woken_and_then_posts(world: World) -> None:
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_ra_refused_by_the_open_circuit_posts_the_last_board_marked_stale(
+    world: World,
+) -> None:
+    schedule = await world.add_schedule()
+    scheduler = world.make()
+    await scheduler.run_due(SLOT)  # a board to fall back on
+    client = scheduler.leaderboards.ra.client
+    client.circuit = CircuitBreaker(failures=1, open_seconds=3600, max_open_seconds=3600)
+    client.circuit.failed()  # RA has not answered for a while
+    asked = len(world.ra.requests)
+
+    late = SLOT + timedelta(days=1, hours=23, minutes=50)
+    (result,) = await scheduler.run_due(late)
+    assert result.outcome == "stale"
+    assert len(world.ra.requests) == asked  # refused without asking RA
+    stale = world.channel.posts[-1].embed
+    assert (stale.description or "").startswith("⚠️ RetroAchievements could not be reached")
+    stored = await world.schedules.get(schedule.id)
+    assert stored is not None and "from cached figures" in (stored.last_result or "")
