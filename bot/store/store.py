@@ -39,7 +39,7 @@ _WRITE_LOCK = "ra_bot_write_lock"  # execution option: on SQLite, BEGIN IMMEDIAT
 
 BUSY = "The bot's storage is busy right now: try again in a minute."
 NOT_ANSWERING = "The bot's storage is not answering right now: try again in a minute."
-CANNOT_WRITE = "The bot's storage cannot save anything right now: try again later."
+CANNOT_WRITE = "The bot's storage cannot be used right now: try again later."
 
 
 class StoreError(Exception):
@@ -268,8 +268,9 @@ class Store:
         if self.down_since is None:
             self.down_since = datetime.now(UTC)
         self.problem = reason
-        if any(word in lowered for word in ("readonly", "read-only", "full", "disk i/o")):
-            log.error("store cannot write (free disk space or fix permissions): %s", reason)
+        file_problems = ("readonly", "read-only", "full", "disk i/o", "unable to open")
+        if any(word in lowered for word in file_problems):
+            log.error("store cannot use its file (free disk space, fix permissions): %s", reason)
             return StoreUnavailable(CANNOT_WRITE)
         log.warning("store unavailable: %s", reason)
         return StoreUnavailable(NOT_ANSWERING)
