@@ -4,9 +4,10 @@ Retries and the per-request budget cope with a blip. When RA is down for long (e
 a timeout or a refused connection), each command would still wait its whole budget in the
 limiter's queue, and the queue would hold every command of the last quarter minute. After
 `failures` such failures in a row the circuit opens: requests are refused at once with
-RANotAnswering, before they queue. After `open_seconds` one request goes through as a probe
-(half-open): an answer closes the circuit, another failure opens it again for twice as long, up
-to `max_open_seconds`, so the bot notices RA's return within that bound.
+RANotAnswering, before they queue. After `open_seconds` requests go to RA again (half-open,
+so that a command's several requests all get through): the first answer closes the circuit, a
+failure opens it again at once, for twice as long, up to `max_open_seconds`, so the bot notices
+RA's return within that bound.
 
 Only "RA did not answer" counts (RAUnavailable). A 429 is RA answering (busy), and 404s, 422s
 and 401s are answers too: each closes the circuit.
@@ -39,7 +40,6 @@ class CircuitBreaker:
         open_seconds: float = 10.0,
         max_open_seconds: float = 30.0,
         *,
-        probe_timeout: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if failures < 1 or open_seconds <= 0 or max_open_seconds < open_seconds:
@@ -47,12 +47,11 @@ class CircuitBreaker:
         self.threshold = failures
         self.open_seconds = open_seconds
         self.max_open_seconds = max_open_seconds
-        self.probe_timeout = probe_timeout
         self._clock = clock
         self._failures = 0
         self._opened_at: float | None = None  # monotonic; None: closed
         self._open_for = open_seconds
-        self._probe_started: float | None = None
+        self._half_open = False
         self.down_since: datetime | None = None  # wall clock, for /status
         self.refused = 0  # requests refused without asking RA (for benches and /status)
 
@@ -60,19 +59,21 @@ class CircuitBreaker:
     def is_open(self) -> bool:
         return self._opened_at is not None
 
+    def probe_in(self) -> float:
+        """Seconds until a request may go to RA again (0: now)."""
+        if self._opened_at is None:
+            return 0.0
+        return max(0.0, self._opened_at + self._open_for - self._clock())
+
     def before_request(self) -> bool:
-        """Raise RANotAnswering unless this request may go to RA now; True for the probe."""
+        """Raise RANotAnswering unless this request may go to RA now; True while half-open."""
         if self._opened_at is None:
             return False
         now = self._clock()
         if now < self._opened_at + self._open_for:
             self.refused += 1
             raise RANotAnswering(self._opened_at + self._open_for - now)
-        # Half-open: one probe at a time (a probe that never reported, cancelled say, expires).
-        if self._probe_started is not None and now < self._probe_started + self.probe_timeout:
-            self.refused += 1
-            raise RANotAnswering(1.0)
-        self._probe_started = now
+        self._half_open = True
         return True
 
     def succeeded(self) -> None:
@@ -81,7 +82,7 @@ class CircuitBreaker:
             log.warning("RA answers again: the circuit is closed")
         self._failures = 0
         self._opened_at = None
-        self._probe_started = None
+        self._half_open = False
         self._open_for = self.open_seconds
         self.down_since = None
 
@@ -89,10 +90,10 @@ class CircuitBreaker:
         """RA did not answer (5xx, timeout, connection refused or reset)."""
         now = self._clock()
         if self._opened_at is not None:
-            if self._probe_started is not None:  # the probe failed: stay open, for longer
+            if self._half_open:  # RA is still down: open again, for longer
                 self._open_for = min(self.max_open_seconds, self._open_for * 2)
                 self._opened_at = now
-                self._probe_started = None
+                self._half_open = False
             return
         self._failures += 1
         if self._failures >= self.threshold:

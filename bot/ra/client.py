@@ -23,7 +23,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.ra.circuit import CircuitBreaker
+from bot.ra.circuit import CircuitBreaker, RANotAnswering
 from bot.ra.errors import (
     RABadResponse,
     RAError,
@@ -290,9 +290,13 @@ class RAClient:
                 retry_after=self._limiter.next_start_in() or None,
             ) from None
         if self.circuit is not None and self.circuit.is_open and not probe:
-            # It opened while this request waited for its turn: do not ask.
-            self._limiter.release()
-            self.circuit.before_request()
+            # It opened while this request waited for its turn: do not ask (unless it is
+            # half-open by now).
+            try:
+                self.circuit.before_request()
+            except RANotAnswering:
+                self._limiter.release()
+                raise
         shown = params() if callable(params) else params
         query = {"y": self._key, **shown}
         if self._username:

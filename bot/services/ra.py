@@ -27,6 +27,12 @@ NOT_FOUND_TTL = 60.0
 # this many: one call then also answers that user's next commands on the community's games.
 HOT_GAMES = 20
 MAX_BATCH = 60
+# What each cache may hold, in bytes (as bot.services.cache.approx_size counts them): about
+# 20,000 progress entries (a user's games, and the hot games riding along), 10,000 profiles,
+# 10,000 games with their titles.
+PROGRESS_CACHE_BYTES = 12 * 2**20
+PROFILE_CACHE_BYTES = 6 * 2**20
+GAME_CACHE_BYTES = 8 * 2**20
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,7 @@ class ProgressReport:
     fetched_at: datetime  # when the oldest figure in the report came from RA
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FetchedProgress:
     progress: GameProgress
     at: datetime
@@ -72,11 +78,16 @@ class RAService:
     ) -> None:
         self.client = client
         self.stats = stats or Stats()
+        # Bounded by what they hold (bytes, estimated), not only by count.
         self._progress: TTLCache[tuple[str, int], FetchedProgress] = TTLCache(
-            progress_ttl, 200_000, clock
+            progress_ttl, 200_000, clock, max_cost=PROGRESS_CACHE_BYTES
         )
-        self._games: TTLCache[int, GameInfo | bool] = TTLCache(game_ttl, 50_000, clock)
-        self._profiles: TTLCache[str, UserProfile | bool] = TTLCache(profile_ttl, 50_000, clock)
+        self._games: TTLCache[int, GameInfo | bool] = TTLCache(
+            game_ttl, 50_000, clock, max_cost=GAME_CACHE_BYTES
+        )
+        self._profiles: TTLCache[str, UserProfile | bool] = TTLCache(
+            profile_ttl, 50_000, clock, max_cost=PROFILE_CACHE_BYTES
+        )
         self._progress_flights: SingleFlight[tuple[str, int], dict[int, FetchedProgress]] = (
             SingleFlight()
         )
