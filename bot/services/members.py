@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import aiohttp
 import discord
 
 from bot.store import Link, Store
@@ -91,7 +92,16 @@ class Members:
                 unknown.append(uid)
         for start in range(0, len(unknown), QUERY_CHUNK):
             chunk = unknown[start : start + QUERY_CHUNK]
-            members = await guild.query_members(user_ids=chunk, limit=len(chunk), cache=False)
+            try:
+                members = await guild.query_members(
+                    user_ids=chunk, limit=len(chunk), cache=False
+                )
+            except (aiohttp.ClientError, ConnectionError, discord.ClientException):
+                # The gateway dropped under the look-up (it reconnects by itself): to callers
+                # that is Discord not answering in time, as for a look-up that times out.
+                raise TimeoutError(
+                    "the gateway connection dropped during a member look-up"
+                ) from None
             for member in members:
                 found[member.id] = member
                 self._confirmed[(guild.id, member.id)] = (now, member)

@@ -28,10 +28,10 @@ NOT_FOUND_TTL = 60.0
 HOT_GAMES = 20
 MAX_BATCH = 60
 # What each cache may hold, in bytes (as bot.services.cache.approx_size counts them): about
-# 20,000 progress entries (a user's games, and the hot games riding along), 10,000 profiles,
-# 10,000 games with their titles.
+# 17,000 progress entries (a user's games, and the hot games riding along), 5,000 profiles,
+# 15,000 games with their titles.
 PROGRESS_CACHE_BYTES = 12 * 2**20
-PROFILE_CACHE_BYTES = 6 * 2**20
+PROFILE_CACHE_BYTES = 3 * 2**20
 GAME_CACHE_BYTES = 8 * 2**20
 
 
