@@ -112,7 +112,11 @@ class RABot(commands.AutoShardedBot):
             timeout=s.ra_timeout_seconds,
             retry_budget=s.ra_retry_budget_seconds,
             stats=self.stats,
-            circuit=CircuitBreaker(),  # refuses at once while RA does not answer
+            # Refuses at once while RA does not answer.
+            circuit=CircuitBreaker(
+                open_seconds=s.ra_circuit_open_seconds,
+                max_open_seconds=3 * s.ra_circuit_open_seconds,
+            ),
         )
         self.ra = RAService(
             client,

@@ -77,6 +77,8 @@ class Settings:
     guild_commands_per_minute_max: int = 60
     max_games_per_command: int = 50
     schedule_spread_seconds: float = 120.0
+    # RA not answering: refuse at once for this long, then ask again (bot.ra.circuit).
+    ra_circuit_open_seconds: float = 10.0
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -219,6 +221,7 @@ class _Reader:
             guild_commands_per_minute_max=ceiling,
             max_games_per_command=self.number("MAX_GAMES_PER_COMMAND", 50, int, 1, 100),
             schedule_spread_seconds=self.number("SCHEDULE_SPREAD_SECONDS", 120.0, float, 0, 1800),
+            ra_circuit_open_seconds=self.number("RA_CIRCUIT_OPEN_SECONDS", 10.0, float, 0.1, 60),
         )
         if self.problems:
             raise ConfigError(self.problems)
