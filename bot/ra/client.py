@@ -279,7 +279,8 @@ class RAClient:
         url = f"{self._base_url}/{endpoint}.php"
         # Waiting for a turn counts against the budget too, so the caller always gets an answer.
         patience = queue_patience.get()
-        probe = self.circuit.before_request() if self.circuit is not None else False
+        if self.circuit is not None:
+            self.circuit.before_request()
         try:
             wait = patience if patience is not None else deadline[0] - time.monotonic()
             async with asyncio.timeout(max(0.0, wait)):
@@ -289,9 +290,9 @@ class RAClient:
                 f"{endpoint}: no turn to ask RA within the time allowed",
                 retry_after=self._limiter.next_start_in() or None,
             ) from None
-        if self.circuit is not None and self.circuit.is_open and not probe:
-            # It opened while this request waited for its turn: do not ask (unless it is
-            # half-open by now).
+        if self.circuit is not None and self.circuit.is_open:
+            # It opened (or opened again) while this request waited for its turn: do not ask,
+            # unless its pause is over by now.
             try:
                 self.circuit.before_request()
             except RANotAnswering:

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -73,20 +74,29 @@ class PgCluster:
         return (self.data / "postmaster.pid").exists()
 
 
-@pytest.fixture
-def pg_cluster() -> Iterator[PgCluster]:
-    """A started private cluster, stopped and removed at the end."""
+class ClusterUnavailable(Exception):
+    """Why no private cluster can be made here (a reason to skip)."""
+
+
+@contextmanager
+def private_cluster() -> Iterator[PgCluster]:
+    """A started private cluster, stopped and removed at the end; ClusterUnavailable if none
+    can be made on this machine."""
     bin_dir = _pg_bin()
     if bin_dir is None or not (bin_dir / "initdb").exists():
-        pytest.skip("no PostgreSQL programs under /usr/lib/postgresql/*/bin (initdb, pg_ctl)")
+        raise ClusterUnavailable(
+            "no PostgreSQL programs under /usr/lib/postgresql/*/bin (initdb, pg_ctl)"
+        )
     user: str | None = None
     if os.geteuid() == 0:
         try:
             pwd.getpwnam("postgres")
         except KeyError:
-            pytest.skip("initdb refuses root and there is no postgres user to run it as")
+            raise ClusterUnavailable(
+                "initdb refuses root and there is no postgres user to run it as"
+            ) from None
         if shutil.which("runuser") is None:
-            pytest.skip("initdb refuses root and runuser is missing")
+            raise ClusterUnavailable("initdb refuses root and runuser is missing")
         user = "postgres"
     root = Path(tempfile.mkdtemp(prefix="ra-bot-pg-"))
     if user is not None:
@@ -104,3 +114,13 @@ def pg_cluster() -> Iterator[PgCluster]:
             except RuntimeError:
                 pass
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_cluster() -> Iterator[PgCluster]:
+    """A started private cluster for one test; skipped with the reason where none can be made."""
+    try:
+        with private_cluster() as cluster:
+            yield cluster
+    except ClusterUnavailable as reason:
+        pytest.skip(str(reason))

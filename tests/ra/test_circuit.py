@@ -133,3 +133,22 @@ async def test_429_and_404_are_answers_and_keep_the_circuit_closed(
         with pytest.raises(RARateLimited):
             await ra.get_game(1)
     assert not circuit.is_open
+
+
+async def test_requests_let_in_half_open_are_not_sent_once_it_opens_again(
+    session: aiohttp.ClientSession, fake_ra: FakeRA
+) -> None:
+    circuit = CircuitBreaker(failures=1, open_seconds=0.2, max_open_seconds=10)
+    ra = client(session, fake_ra, circuit)
+    ra._limiter = UpstreamLimiter(20.0, 1)  # a turn every 0.05 s: they queue
+    ra._retry_budget = 3.0
+    fake_ra.fail_always(FakeFault("status", 503))
+    with pytest.raises(RAUnavailable):
+        await ra.get_game(1)
+    assert circuit.is_open
+    await asyncio.sleep(circuit.probe_in())  # the pause is over: half-open
+    asked = len(fake_ra.requests)
+    results = await asyncio.gather(*(ra.get_game(g) for g in range(2, 7)), return_exceptions=True)
+    assert all(isinstance(r, RAUnavailable) for r in results), results
+    assert sum(isinstance(r, RANotAnswering) for r in results) == 4
+    assert len(fake_ra.requests) - asked == 1  # the first failed: the others were not sent
