@@ -142,13 +142,14 @@ class Scheduler:
                 next_at = None
             except Exception:
                 log.exception("scheduler: a run failed")
+                self._store_failed = True  # look again soon too, not in MAX_SLEEP
                 next_at = None
             delay = MAX_SLEEP
             if next_at is not None:
                 delay = min(MAX_SLEEP, max(0.0, (next_at - self.clock()).total_seconds()))
             if self._store_failed:
-                # The database is down: look again soon (backing off), so a period that came
-                # due meanwhile is posted within seconds of its return, not minutes.
+                # The database is down (or a run failed): look again soon, backing off, so a
+                # period that came due meanwhile is posted within seconds of its return.
                 store_retry = min(self.store_retry_max, max(1.0, store_retry * 2))
                 delay = min(delay, store_retry)
             else:
