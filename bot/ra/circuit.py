@@ -101,7 +101,7 @@ class CircuitBreaker:
             self._open_for = self.open_seconds
             self.down_since = datetime.now(UTC)
             log.warning(
-                "RA did not answer %d requests in a row: refusing requests for %.0f s",
+                "RA did not answer %d requests in a row: refusing requests for %.1f s",
                 self._failures,
                 self._open_for,
             )
