@@ -20,6 +20,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.formatting.progress import Links
+from bot.ra.circuit import CircuitBreaker
 from bot.ra.client import USER_AGENT, RAClient
 from bot.ra.limiter import UpstreamLimiter
 from bot.ra.shared_budget import SPARE, RedisLink, SharedBudget
@@ -164,6 +165,11 @@ class RABot(commands.AutoShardedBot):
             retry_budget=s.ra_retry_budget_seconds,
             stats=self.stats,
             **shared,
+            # Refuses at once while RA does not answer.
+            circuit=CircuitBreaker(
+                open_seconds=s.ra_circuit_open_seconds,
+                max_open_seconds=3 * s.ra_circuit_open_seconds,
+            ),
         )
         self.guild_limits = GuildRateLimits(
             s.guild_commands_per_minute, s.guild_commands_per_minute_max

@@ -6,6 +6,8 @@ problem is one line on stderr; the exit status is 1 if there was any.
 
 from __future__ import annotations
 
+import logging
+import socket
 import sys
 from urllib.parse import urlsplit
 
@@ -15,12 +17,14 @@ import discord
 from bot.bot import invite_url, use_discord_api_base
 from bot.config import Settings
 from bot.ra.client import USER_AGENT, RAClient
-from bot.ra.errors import RAError, RAKeyRejected
+from bot.ra.errors import RAError, RAKeyRejected, RAUnreachable
 from bot.ra.limiter import UpstreamLimiter
 
 
 async def check_ra(settings: Settings) -> str | None:
     """None if RA accepts the key, else the problem."""
+    # The client's own "giving up" warning would be a second line for the same problem.
+    logging.getLogger("bot.ra.client").setLevel(logging.ERROR)
     async with aiohttp.ClientSession(headers={"User-Agent": USER_AGENT}) as session:
         client = RAClient(
             session,
@@ -37,6 +41,17 @@ async def check_ra(settings: Settings) -> str | None:
             return (
                 "RA_API_KEY was refused by RetroAchievements: copy the key again from "
                 "retroachievements.org → Settings → Keys."
+            )
+        except RAUnreachable as exc:
+            host = urlsplit(settings.ra_api_base_url).hostname or settings.ra_api_base_url
+            if not exc.resolved:
+                return (
+                    f"RA_API_BASE_URL: RA's host {host} could not be resolved: check the "
+                    "network connection and DNS (or the URL)."
+                )
+            return (
+                f"RA_API_BASE_URL: RA's host {host} could not be reached: check the network "
+                "connection, a firewall or proxy (or the URL)."
             )
         except RAError as exc:
             return f"RA_API_BASE_URL: RetroAchievements did not answer properly ({exc})."
@@ -58,6 +73,11 @@ async def check_discord(settings: Settings) -> tuple[str | None, str | None]:
             "(Bot → Reset Token) and copy it into .env.",
             None,
         )
+    except aiohttp.ClientConnectorError as exc:
+        host = exc.host
+        if isinstance(exc.os_error, socket.gaierror):
+            return f"DISCORD_API_BASE_URL: Discord's host {host} could not be resolved.", None
+        return f"DISCORD_API_BASE_URL: Discord's host {host} could not be reached.", None
     except (aiohttp.ClientError, discord.HTTPException, OSError) as exc:
         return f"DISCORD_API_BASE_URL: Discord did not answer ({type(exc).__name__}).", None
     finally:

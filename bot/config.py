@@ -89,6 +89,8 @@ class Settings:
     shard_ids: tuple[int, ...] | None = None  # None: every shard
     redis_url: str | None = field(default=None, repr=False)  # may hold a password
     redis_key_prefix: str = "rabot"
+    # RA not answering: refuse at once for this long, then ask again (bot.ra.circuit).
+    ra_circuit_open_seconds: float = 10.0
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -265,6 +267,7 @@ class _Reader:
             shard_ids=shard_ids,
             redis_url=redis_url,
             redis_key_prefix=prefix,
+            ra_circuit_open_seconds=self.number("RA_CIRCUIT_OPEN_SECONDS", 10.0, float, 0.1, 60),
         )
         if self.problems:
             raise ConfigError(self.problems)

@@ -11,14 +11,19 @@ from bot.errors import BadInput
 from bot.ra.client import is_valid_ra_user
 
 MAX_GAME_ID = 10**9
+# What Discord reads as a mention: a zero-width space after the @ makes it text.
+_MENTION = re.compile(r"@(everyone|here|[!&]?[0-9])")
 _GAME_URL = re.compile(
     r"<?https?://(?:www\.)?retroachievements\.org/game/([0-9]+)(?:[/?#][^\s>]*)?>?", re.IGNORECASE
 )
 
 
 def shown_input(token: str, limit: int = 40) -> str:
-    """A user's token, safe to quote back: shortened, in a code span with no backticks."""
-    token = token.replace("`", "'")
+    """A user's token, safe to quote back: one line, shortened, in a code span with no
+    backticks, and no mention in it (allowed mentions are off too: this holds even if a reply
+    forgot them)."""
+    token = " ".join(token.split())
+    token = _MENTION.sub("@\u200b\\1", token.replace("`", "'"))
     if len(token) > limit:
         token = token[: limit - 1] + "…"
     return f"`{token}`"

@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fakes.databases",
     "tests.fakes.bot_harness",
     "tests.fakes.redis_server",
+    "tests.fakes.pg_cluster",
 ]

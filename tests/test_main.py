@@ -121,3 +121,37 @@ def test_unknown_arguments_print_usage(tmp_path: Path, args: list[str]) -> None:
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().startswith("usage: python -m bot")
     assert len(result.stderr.splitlines()) == 1
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("base", "said"),
+    [
+        ("http://ra.invalid/API", "RA's host ra.invalid could not be resolved"),
+        (f"http://127.0.0.1:{_closed_port()}/API", "RA's host 127.0.0.1 could not be reached"),
+    ],
+)
+def test_check_without_network_says_what_happened(tmp_path: Path, base: str, said: str) -> None:
+    result = run_bot(
+        tmp_path,
+        "check",
+        DISCORD_TOKEN=TOKEN,
+        RA_API_KEY=KEY,
+        RA_API_BASE_URL=base,
+        DISCORD_API_BASE_URL=f"http://127.0.0.1:{_closed_port()}/api/v10",
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    problems = lines(result.stderr)
+    assert len(problems) == 2, problems  # one line per problem, no log lines besides
+    assert problems[0].startswith(f"RA_API_BASE_URL: {said}")
+    assert "no turn" not in result.stderr
+    assert problems[1] == "DISCORD_API_BASE_URL: Discord's host 127.0.0.1 could not be reached."
+    assert KEY not in result.stderr + result.stdout

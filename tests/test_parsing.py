@@ -10,16 +10,7 @@ import pytest
 
 from bot.errors import BadInput
 from bot.parsing import MAX_GAME_ID, parse_ra_username
-from bot.services.catalogue import Catalogue
-from bot.services.resolver import GameResolver
-
-
-def parse_game_ids(text: str, max_games: int = 50) -> list[int]:
-    """The ids of a `games` option read at once (DMs: no set names), or BadInput."""
-    catalogue = Catalogue(None, None, owner="test")  # type: ignore[arg-type]  # never loaded
-    resolved = GameResolver(catalogue, None, max_games).parse_now(None, text)  # type: ignore[arg-type]
-    assert resolved is not None  # outside a guild nothing waits for the database
-    return resolved.game_ids
+from tests.fakes.resolving import parse_game_ids
 
 # -- parse_game_ids: what is accepted ------------------------------------------------------------
 
@@ -173,7 +164,8 @@ def test_garbage_token_with_backticks_stays_inside_one_code_span() -> None:
     # One code span: backticks only at both ends, so nothing inside renders or pings.
     assert quoted.startswith("`") and quoted.endswith("`")
     assert "`" not in quoted[1:-1]
-    assert "@everyone" in quoted  # shown literally inside the code span
+    # Shown as typed inside the code span, a zero-width space after the @ so it cannot ping.
+    assert "@\u200beveryone" in quoted
 
 
 def test_invalid_id_message_quotes_token_safely() -> None:

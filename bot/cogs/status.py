@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import discord
@@ -22,6 +23,10 @@ class Status(commands.Cog):
     @app_commands.command(name="status", description="Bot health: latency, RA usage, cache")
     async def status(self, interaction: discord.Interaction[RABot]) -> None:
         limiter = self.bot.ra.client.limiter
+        store = self.bot.store
+        if not await store.ping() and store.down_since is None:
+            store.down_since = datetime.now(UTC)  # a timeout: nothing recorded it
+        circuit = self.bot.ra.client.circuit
         embed = status_embed(
             latency=self.bot.latency,
             guilds=len(self.bot.guilds),
@@ -30,6 +35,8 @@ class Status(commands.Cog):
             budget_per_hour=round(3600 / limiter.interval),
             waiting=limiter.waiting,
             queue_wait=limiter.queue_wait(),
+            storage_down_since=store.down_since,
+            ra_down_since=circuit.down_since if circuit is not None else None,
         )
         await reply(interaction, embeds=[embed], ephemeral=True)
 

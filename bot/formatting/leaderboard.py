@@ -22,6 +22,8 @@ GAMES_SHOWN = 8
 FIELD_LIMIT = 1024
 MESSAGE_BUDGET = 5500
 SCHEDULED_ROWS = 20
+DESCRIPTION_LIMIT = 4096
+EMBED_LIMIT = 6000  # characters in all of an embed's text
 
 
 def board_title(set_name: str | None, game_ids: Sequence[int], titles: Mapping[int, str]) -> str:
@@ -68,8 +70,9 @@ def standing_line(index: int, s: Standing) -> str:
 def game_title(game_id: int, info: GameInfo | None, limit: int = 80) -> str:
     if info is None:
         return f"Game {game_id} (unknown to RetroAchievements)"
-    console = f" · {info.console}" if info.console else ""
-    return (info.title + console)[:limit]
+    console = f" · {info.console}" if info.console.strip() else ""
+    title = info.title if info.title.strip() else f"Game {game_id}"  # a field needs a name
+    return (title + console)[:limit]
 
 
 def game_line(index: int, s: Standing, p: GameProgress) -> str:
@@ -145,34 +148,46 @@ def scheduled_board_embed(
 ) -> discord.Embed:
     """A scheduled post: the top of the board with what changed since the previous post.
 
-    `late_by`: how long after its time the post goes out, said when it is late."""
+    As many rows as fit Discord's limits (4096 characters a description, 6000 an embed) beside
+    the games' podiums; the rest are counted. `late_by`: how long after its time the post goes
+    out, said when it is late.
+    """
     lines = []
     for index, standing in enumerate(board.standings[:rows]):
         line = standing_line(index, standing)
         change = changes.get(standing.member.user_id)
         lines.append(f"{line} · {change}" if change else line)
-    if not lines:
-        lines.append("Nobody on this board yet: members join it by using `/link` here.")
-    if len(board.standings) > rows:
-        lines.append(
-            f"…and {len(board.standings) - rows} more: `/leaderboard show` lists everyone."
-        )
+    head = []
     if stale_since is not None:
-        lines.insert(
-            0,
+        head.append(
             "⚠️ RetroAchievements could not be reached: these figures are from "
-            f"<t:{int(stale_since.timestamp())}:f>.\n",
+            f"<t:{int(stale_since.timestamp())}:f>.\n"
         )
     if late_by is not None:
         minutes = max(1, round(late_by.total_seconds() / 60))
-        lines.insert(
-            0,
+        head.append(
             f"⏱️ Posted {minutes} min late: the bot's RetroAchievements budget was busy or "
-            "RetroAchievements was slow.\n",
+            "RetroAchievements was slow.\n"
         )
     embed = board_page(board, 0, title, links)
-    embed.description = "\n".join(lines)[:4096]
     embed.set_footer(text=footer)
+    embed.description = None
+    room = min(DESCRIPTION_LIMIT, EMBED_LIMIT - len(embed))
+
+    def text(shown: int) -> str:
+        body = head + lines[:shown]
+        if not board.standings:
+            body.append("Nobody on this board yet: members join it by using `/link` here.")
+        elif len(board.standings) > shown:
+            body.append(
+                f"…and {len(board.standings) - shown} more: `/leaderboard show` lists everyone."
+            )
+        return "\n".join(body)
+
+    shown = len(lines)
+    while shown > 0 and len(text(shown)) > room:
+        shown -= 1
+    embed.description = text(shown)[:room]
     return embed
 
 

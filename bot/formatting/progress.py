@@ -69,7 +69,8 @@ def game_block(entry: GameEntry, links: Links) -> str:
     p = entry.progress
     if entry.info is None:
         return f"{UNKNOWN} **Game {entry.game_id}**: RetroAchievements does not know this game id."
-    title = f"**[{escape(entry.info.title, 120)}]({links.game(entry.game_id)})**"
+    shown = escape(entry.info.title, 120) or f"Game {entry.game_id}"  # a link needs text
+    title = f"**[{shown}]({links.game(entry.game_id)})**"
     console = escape(entry.info.console, 60)
     head = f"{title} · {console}" if console else title
     if p.possible == 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 import discord
 
@@ -18,9 +19,13 @@ def status_embed(
     budget_per_hour: int | None = None,
     waiting: int = 0,
     queue_wait: float = 0.0,
+    storage_down_since: datetime | None = None,
+    ra_down_since: datetime | None = None,
 ) -> discord.Embed:
     """`budget_per_hour`: RA requests the key may make in an hour (the limiter's rate);
-    `waiting` and `queue_wait`: requests waiting for a turn now, and the longest wait so far."""
+    `waiting` and `queue_wait`: requests waiting for a turn now, and the longest wait so far;
+    `storage_down_since` / `ra_down_since`: since when the database / RA has not answered
+    (None: it answers)."""
     embed = discord.Embed(title="Bot status", colour=discord.Colour.blurple())
     latency_text = (
         "not connected"
@@ -28,6 +33,8 @@ def status_embed(
         else (f"{latency * 1000:.0f} ms")
     )
     embed.add_field(name="Gateway latency", value=latency_text)
+    embed.add_field(name="Storage", value=_health(storage_down_since))
+    embed.add_field(name="RetroAchievements", value=_health(ra_down_since))
     embed.add_field(name="Servers", value=f"{guilds:,}")
     embed.add_field(name="Shards", value=f"{shards:,}")
     embed.add_field(name="RA requests (last hour)", value=f"{stats.ra_requests:,}")
@@ -60,3 +67,9 @@ def status_embed(
         value="no look-ups yet" if rate is None else f"{rate:.0%}",
     )
     return embed
+
+
+def _health(down_since: datetime | None) -> str:
+    if down_since is None:
+        return "ok"
+    return f"⚠️ not answering since <t:{int(down_since.timestamp())}:R>"

@@ -12,9 +12,13 @@ NO_ACHIEVEMENTS = (
     "RetroAchievements lists no achievements for this game now (none published yet, or taken "
     "down)."
 )
-# A bracket not already escaped: preceded by an even run of backslashes (escape_markdown has
-# doubled every backslash of the text, and put one before a link-shaped "[x](y)" only).
-_LIVE_BRACKET = re.compile(r"(?<!\\)((?:\\\\)*)([\[\]])")
+# Every character Discord's markdown gives a meaning anywhere in a line, escaped each time it
+# occurs: a backslash before any punctuation renders as that character. (discord.py's
+# escape_markdown leaves the inside of link-shaped text "[**x**](y)" live.) "<" too, so no
+# mention, channel, emoji or timestamp syntax survives.
+_ANYWHERE = re.compile(r"[\\*_~|`\[\]<]")
+# Markdown that only counts at the start of a line: quotes, headings, lists, subtext.
+_LINE_START = re.compile(r"^(?:[>#\-+]|(\d+)\.)")
 
 
 def escape(text: str, limit: int = 200) -> str:
@@ -22,9 +26,9 @@ def escape(text: str, limit: int = 200) -> str:
     text = " ".join(text.split())
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    text = discord.utils.escape_markdown(text, ignore_links=False)
-    text = discord.utils.escape_mentions(text)
-    return _LIVE_BRACKET.sub(r"\1\\\2", text)
+    text = _ANYWHERE.sub(r"\\\g<0>", text)
+    text = _LINE_START.sub(lambda m: f"{m.group(1)}\\." if m.group(1) else "\\" + m.group(0), text)
+    return discord.utils.escape_mentions(text)
 
 
 def number(n: int) -> str:

@@ -15,6 +15,7 @@ import json
 import logging
 import random
 import re
+import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
@@ -23,6 +24,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.ra.circuit import CircuitBreaker, RANotAnswering
 from bot.ra.errors import (
     RABadResponse,
     RAError,
@@ -30,6 +32,7 @@ from bot.ra.errors import (
     RARateLimited,
     RARequestRejected,
     RAUnavailable,
+    RAUnreachable,
     RAUserNotFound,
 )
 from bot.ra.limiter import Priority, UpstreamLimiter
@@ -140,8 +143,11 @@ class RAClient:
         stats: Stats | None = None,
         rng: random.Random | None = None,
         sleep: Callable[[float], Any] = asyncio.sleep,
+        circuit: CircuitBreaker | None = None,
     ) -> None:
         self._session = session
+        # Refuses requests at once while RA does not answer (bot.ra.circuit).
+        self.circuit = circuit
         self._key = api_key
         self._limiter = limiter
         self._base_url = base_url.rstrip("/")
@@ -356,11 +362,20 @@ class RAClient:
         # [when the retry budget runs out, whether queued work has started it at its turn yet]
         deadline: list[float] = [time.monotonic() + self._retry_budget, 0.0]
         attempt = 0
+        failed: RAError | None = None  # what the last attempt met, if it got a turn
         while True:
+            no_turn: RARateLimited | None = None
             try:
                 return await self._attempt(endpoint, params, priority, not_found_user, deadline)
             except _Retry as retry:
                 error, wait = retry.error, retry.retry_after
+                failed = error
+            except RARateLimited as exc:  # only a wait for a turn raises it directly
+                no_turn = exc
+            if no_turn is not None:
+                # A retry that found no turn in time: what went wrong is what the previous
+                # attempt met (RA's host unreachable, 503...), not the queue.
+                raise failed if failed is not None else no_turn
             # Out of the except block, so `error` is raised with no __context__: the chain
             # would lead to the aiohttp exception, whose text may hold the URL and the key.
             if wait is None:
@@ -370,6 +385,8 @@ class RAClient:
             if wait > remaining:
                 log.warning("giving up after %d attempts: %s", attempt, error)
                 raise error
+            if self.circuit is not None and self.circuit.is_open:
+                raise error  # RA is down: retrying would only queue
             log.info("%s; retry %d in %.1fs", error, attempt, wait)
             await self._sleep(wait)
 
@@ -385,6 +402,8 @@ class RAClient:
         # Waiting for a turn counts against the budget too, so the caller always gets an answer.
         patience = queue_patience.get()
         asked = time.monotonic()
+        if self.circuit is not None:
+            self.circuit.before_request()
         try:
             wait = patience if patience is not None else deadline[0] - time.monotonic()
             async with asyncio.timeout(max(0.0, wait)):
@@ -398,6 +417,14 @@ class RAClient:
             ) from None
         if self._stats is not None:
             self._stats.ra_turn(time.monotonic() - asked)
+        if self.circuit is not None and self.circuit.is_open:
+            # It opened (or opened again) while this request waited for its turn: do not ask,
+            # unless its pause is over by now.
+            try:
+                self.circuit.before_request()
+            except RANotAnswering:
+                self._limiter.release()
+                raise
         shown = params() if callable(params) else params
         query = {"y": self._key, **shown}
         if self._username:
@@ -430,6 +457,11 @@ class RAClient:
                     content_type = response.content_type
             except TimeoutError:
                 failure = RAUnavailable(f"{endpoint}: no answer in time")
+            except aiohttp.ClientConnectorError as exc:
+                # No connection at all: say which of the two it was, not a class name.
+                resolved = not isinstance(exc.os_error, socket.gaierror)
+                what = "could not be reached" if resolved else "could not be resolved"
+                failure = RAUnreachable(f"{endpoint}: RA's host {what}", resolved=resolved)
             except aiohttp.ClientError as exc:
                 # str(exc) may hold the URL, key included: keep only the class name.
                 failure = RAUnavailable(f"{endpoint}: connection failed ({type(exc).__name__})")
@@ -444,6 +476,7 @@ class RAClient:
         )
         if failure is not None:
             self._record(False, priority)
+            self._answered(False)
             # Raised outside the except blocks: no __context__ leads back to the aiohttp error.
             raise _Retry(failure)
         if status == 429:
@@ -454,12 +487,31 @@ class RAClient:
             )
         except (RAUserNotFound, RARequestRejected):
             self._record(True, priority)  # RA answered as it should: the name is the problem
+            self._answered(True)
             raise
-        except (RAError, _Retry):
+        except RAKeyRejected:
             self._record(False, priority)
+            self._answered(True)  # an answer all the same
+            raise
+        except _Retry as retry:
+            self._record(False, priority)
+            # A 5xx is RA not answering; a 429 is RA answering that it is busy.
+            self._answered(not isinstance(retry.error, RAUnavailable))
+            raise
+        except RAError:
+            self._record(False, priority)  # an answer that is not JSON: neither up nor down
             raise
         self._record(True, priority)
+        self._answered(True)
         return result
+
+    def _answered(self, answered: bool) -> None:
+        if self.circuit is None:
+            return
+        if answered:
+            self.circuit.succeeded()
+        else:
+            self.circuit.failed()
 
     def _record(self, ok: bool, priority: Priority) -> None:
         if self._stats is not None:

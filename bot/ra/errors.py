@@ -37,3 +37,11 @@ class RAUnavailable(RAError):
 
 class RABadResponse(RAError):
     """RA answered 200 with something that is not the documented JSON (HTML, truncated JSON)."""
+
+
+class RAUnreachable(RAUnavailable):
+    """No connection to RA's host: its name did not resolve (`resolved` False) or it refused."""
+
+    def __init__(self, message: str, *, resolved: bool) -> None:
+        super().__init__(message)
+        self.resolved = resolved

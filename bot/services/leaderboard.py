@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.formatting.text import escape
 from bot.ra.client import queue_patience
 from bot.ra.errors import RAUserNotFound
 from bot.ra.limiter import Priority
@@ -238,7 +239,7 @@ def changes_since(previous: dict[str, Any] | None, board: Board) -> dict[int, st
             ]
             for gid in new_masteries:
                 info = board.games.get(gid)
-                parts.append(f"👑 {info.title if info else f'game {gid}'}")
+                parts.append(f"👑 {escape(info.title, 60) if info else f'game {gid}'}")
         if parts:
             out[s.member.user_id] = " · ".join(parts)
     return out

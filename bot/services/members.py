@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import aiohttp
 import discord
 
 from bot.store import Link, Store
@@ -23,6 +24,7 @@ from bot.store import Link, Store
 log = logging.getLogger(__name__)
 
 SEEN_WRITE_SECONDS = 3600.0  # write "seen" at most this often per (guild, user)
+SEEN_MEMORY = 10_000  # (guild, user) pairs remembered before old ones are dropped
 VERIFY_SECONDS = 600.0  # trust a confirmed membership this long
 QUERY_CHUNK = 100
 
@@ -51,6 +53,10 @@ class Members:
         if last is not None and now - last < SEEN_WRITE_SECONDS:
             return
         self._seen[(guild_id, user_id)] = now
+        if len(self._seen) > SEEN_MEMORY:
+            # Keep the newest half (a user forgotten is only written again on their next use).
+            newest = sorted(self._seen.items(), key=lambda item: item[1])[-(SEEN_MEMORY // 2) :]
+            self._seen = {k: t for k, t in newest if now - t < SEEN_WRITE_SECONDS}
         task = asyncio.create_task(self._write_seen(guild_id, user_id))
         self._writes.add(task)
         task.add_done_callback(self._writes.discard)
@@ -86,7 +92,16 @@ class Members:
                 unknown.append(uid)
         for start in range(0, len(unknown), QUERY_CHUNK):
             chunk = unknown[start : start + QUERY_CHUNK]
-            members = await guild.query_members(user_ids=chunk, limit=len(chunk), cache=False)
+            try:
+                members = await guild.query_members(
+                    user_ids=chunk, limit=len(chunk), cache=False
+                )
+            except (aiohttp.ClientError, ConnectionError, discord.ClientException):
+                # The gateway dropped under the look-up (it reconnects by itself): to callers
+                # that is Discord not answering in time, as for a look-up that times out.
+                raise TimeoutError(
+                    "the gateway connection dropped during a member look-up"
+                ) from None
             for member in members:
                 found[member.id] = member
                 self._confirmed[(guild.id, member.id)] = (now, member)

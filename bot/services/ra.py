@@ -27,6 +27,12 @@ NOT_FOUND_TTL = 60.0
 # this many: one call then also answers that user's next commands on the community's games.
 HOT_GAMES = 20
 MAX_BATCH = 60
+# What each cache may hold, in bytes (as bot.services.cache.approx_size counts them): about
+# 17,000 progress entries (a user's games, and the hot games riding along), 5,000 profiles,
+# 15,000 games with their titles.
+PROGRESS_CACHE_BYTES = 12 * 2**20
+PROFILE_CACHE_BYTES = 3 * 2**20
+GAME_CACHE_BYTES = 8 * 2**20
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,7 @@ class EarnedWindow:
     at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FetchedProgress:
     progress: GameProgress
     at: datetime
@@ -113,11 +119,16 @@ class RAService:
         # Entries live as long as the oldest answer anyone accepts; each caller says how old
         # an answer it takes (interactive: progress_ttl; scheduled boards: scheduled_max_age).
         self.scheduled_max_age = scheduled_max_age
+        # Bounded by what they hold (bytes, estimated), not only by count.
         self._progress: TTLCache[tuple[str, int], FetchedProgress] = TTLCache(
-            max(progress_ttl, scheduled_max_age), 200_000, clock
+            max(progress_ttl, scheduled_max_age), 200_000, clock, max_cost=PROGRESS_CACHE_BYTES
         )
-        self._games: TTLCache[int, GameInfo | bool] = TTLCache(game_ttl, 50_000, clock)
-        self._profiles: TTLCache[str, UserProfile | bool] = TTLCache(profile_ttl, 50_000, clock)
+        self._games: TTLCache[int, GameInfo | bool] = TTLCache(
+            game_ttl, 50_000, clock, max_cost=GAME_CACHE_BYTES
+        )
+        self._profiles: TTLCache[str, UserProfile | bool] = TTLCache(
+            profile_ttl, 50_000, clock, max_cost=PROFILE_CACHE_BYTES
+        )
         self._progress_flights: SingleFlight[tuple[str, int], dict[int, FetchedProgress]] = (
             SingleFlight()
         )

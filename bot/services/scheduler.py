@@ -60,6 +60,7 @@ LEASE = timedelta(seconds=90)
 LATE_AFTER = timedelta(minutes=5)  # a post this long after its time says it is late
 GATHER_LIMIT = 500  # schedules looked at ahead, at most, in one gathering
 SCHEDULED = Priority.SCHEDULED
+STORE_RETRY_MAX = 30.0  # seconds between looks at a database that is down (1, 2, 4... s)
 
 
 class ChannelGone(Exception):
@@ -145,6 +146,8 @@ class Scheduler:
         self.shards = shards
         self._wake = asyncio.Event()
         self._gathering: set[asyncio.Future[Any]] = set()
+        self._store_failed = False
+        self.store_retry_max = STORE_RETRY_MAX
 
     def wake(self) -> None:
         """Schedules changed: look again now."""
@@ -154,20 +157,31 @@ class Scheduler:
         return slot + spread_offset(schedule_id, self.spread_seconds)
 
     async def run_forever(self) -> None:
+        store_retry = 0.0
         while True:
             self._wake.clear()
+            self._store_failed = False
             try:
                 await self.run_due(self.clock())
                 next_at = await self.schedules.next_run_at(shards=self.shards)
             except StoreError as exc:
                 log.warning("scheduler: store unavailable (%s); trying again soon", exc)
+                self._store_failed = True
                 next_at = None
             except Exception:
                 log.exception("scheduler: a run failed")
+                self._store_failed = True  # look again soon too, not in MAX_SLEEP
                 next_at = None
             delay = MAX_SLEEP
             if next_at is not None:
                 delay = min(MAX_SLEEP, max(0.0, (next_at - self.clock()).total_seconds()))
+            if self._store_failed:
+                # The database is down (or a run failed): look again soon, backing off, so a
+                # period that came due meanwhile is posted within seconds of its return.
+                store_retry = min(self.store_retry_max, max(1.0, store_retry * 2))
+                delay = min(delay, store_retry)
+            else:
+                store_retry = 0.0
             try:
                 await asyncio.wait_for(self._wake.wait(), delay)
             except TimeoutError:
@@ -244,6 +258,7 @@ class Scheduler:
                 results.append(await self.run_one(schedule, now))
             except StoreError as exc:
                 log.warning("scheduler: schedule #%s: store unavailable (%s)", schedule.id, exc)
+                self._store_failed = True
         return results
 
     async def run_one(self, schedule: Schedule, now: datetime) -> RunResult:

@@ -32,8 +32,14 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONNECT_TIMEOUT = 10.0  # seconds, PostgreSQL
+PING_TIMEOUT = 1.5  # seconds: /status must answer within Discord's 3
 _PG_MIGRATION_LOCK = 0x52414274  # "RABt": one migrating process at a time
 _WRITE_LOCK = "ra_bot_write_lock"  # execution option: on SQLite, BEGIN IMMEDIATE
+
+
+BUSY = "The bot's storage is busy right now: try again in a minute."
+NOT_ANSWERING = "The bot's storage is not answering right now: try again in a minute."
+CANNOT_WRITE = "The bot's storage cannot be used right now: try again later."
 
 
 class StoreError(Exception):
@@ -168,6 +174,9 @@ class Store:
         # Transactions that read, then write what they read: the write lock comes first.
         self._locking_engine = engine.execution_options(**{_WRITE_LOCK: True})
         self._set_lock = asyncio.Lock()
+        # Since when the database has not been usable (None: it answers), and why.
+        self.down_since: datetime | None = None
+        self.problem = ""
 
     def __repr__(self) -> str:
         return f"<Store {self.dialect}>"
@@ -231,7 +240,8 @@ class Store:
 
     @asynccontextmanager
     async def transaction(self, *, write_lock: bool = False) -> AsyncIterator[AsyncConnection]:
-        """A transaction; a locked, read-only or unreachable database becomes StoreUnavailable.
+        """A transaction; a locked, full, read-only or unreachable database becomes
+        StoreUnavailable with one sentence for the caller (and a log line for the operator).
 
         `write_lock`: the transaction reads rows and then writes them (take the lock first).
         """
@@ -240,17 +250,40 @@ class Store:
             async with engine.begin() as conn:
                 yield conn
         except (OperationalError, OSError) as exc:
-            log.warning("store unavailable: %s", _reason(exc))
-            raise StoreUnavailable(
-                "The bot's storage is busy right now: try again in a minute."
-            ) from None
+            raise self._unavailable(exc) from None
         except DBAPIError as exc:
-            if exc.connection_invalidated:
-                log.warning("store connection lost: %s", _reason(exc))
-                raise StoreUnavailable(
-                    "The bot's storage is busy right now: try again in a minute."
-                ) from None
+            if exc.connection_invalidated or _is_connection_error(exc):
+                raise self._unavailable(exc) from None
             raise
+        if self.down_since is not None:
+            log.warning("store: the database answers again")
+            self.down_since = None
+
+    def _unavailable(self, exc: BaseException) -> StoreUnavailable:
+        reason = _reason(exc)
+        lowered = reason.lower()
+        if "locked" in lowered or "busy" in lowered:
+            log.warning("store busy: %s", reason)
+            return StoreUnavailable(BUSY)
+        if self.down_since is None:
+            self.down_since = datetime.now(UTC)
+        self.problem = reason
+        file_problems = ("readonly", "read-only", "full", "disk i/o", "unable to open")
+        if any(word in lowered for word in file_problems):
+            log.error("store cannot use its file (free disk space, fix permissions): %s", reason)
+            return StoreUnavailable(CANNOT_WRITE)
+        log.warning("store unavailable: %s", reason)
+        return StoreUnavailable(NOT_ANSWERING)
+
+    async def ping(self) -> bool:
+        """Whether the database answers a trivial query within PING_TIMEOUT (for /status);
+        never raises."""
+        try:
+            async with asyncio.timeout(PING_TIMEOUT), self.transaction() as conn:
+                await conn.execute(text("SELECT 1"))
+        except (StoreError, TimeoutError):
+            return False
+        return True
 
     def insert(self, table: Any) -> Any:
         """INSERT with the dialect's ON CONFLICT (imported on use: each costs memory)."""
@@ -461,6 +494,13 @@ class Store:
                 .order_by(game_sets.c.name_key)
             )
             return [self._set(row) for row in rows]
+
+
+def _is_connection_error(exc: DBAPIError) -> bool:
+    """PostgreSQL's connection failures (SQLSTATE class 08) and shutdowns and restarts (57P:
+    admin or crash shutdown, "the database system is starting up")."""
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or ""
+    return str(code).startswith(("08", "57P"))
 
 
 def _reason(exc: BaseException) -> str:

@@ -106,7 +106,7 @@ async def test_create_refuses_a_duplicate_name_whatever_its_case(harness: Harnes
         # May be a set's name: looked up (after the defer), then read as a title.
         ("1, abc!", "`abc!` is not a game id", False),
         # Can be neither a set's name nor (with no catalogue yet) a title: answered at once.
-        ("1 @everyone", "`1 @everyone` is not a game id", True),
+        ("1 @everyone", "`1 @\u200beveryone` is not a game id", True),
         ("0", "`0` is not a valid game id", True),
         (" ".join(str(i) for i in range(1, 52)), "more than 50 games", True),
     ],

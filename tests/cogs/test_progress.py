@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -66,7 +67,7 @@ async def test_unknown_game_is_said_plainly(harness: Harness) -> None:
         ("https://example.com/game/1", "`https://example.com/game/1` is not a game id", True),
         (", ,", "Give at least one game", True),
         (" ".join(str(i) for i in range(1, 60)), "more than 50 games", True),
-        ("1 @everyone", "`1 @everyone` is not a game id", True),
+        ("1 @everyone", "`1 @\u200beveryone` is not a game id", True),
     ],
 )
 async def test_malformed_games_answer_ephemerally_without_calling_ra(
@@ -131,6 +132,9 @@ async def test_every_ra_fault_gets_a_clear_ephemeral_reply_and_the_bot_keeps_ser
     # The report's other fetches may still be retrying; a command now would join them.
     await harness.bot.ra.wait_idle()
     harness.ra.fail_always(None)
+    circuit = harness.bot.ra.client.circuit
+    assert circuit is not None
+    await asyncio.sleep(circuit.probe_in())  # RA was down: the bot asks again after a pause
     answer = await harness.answer("progress", games="1", user="MaxMilyin")
     assert not answer["ephemeral"] and "Sonic the Hedgehog" in description(answer)
 

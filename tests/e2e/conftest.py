@@ -25,6 +25,7 @@ _SETTINGS = (
     "RA_API_KEY",
     "RA_USERNAME",
     "RA_API_BASE_URL",
+    "RA_CIRCUIT_OPEN_SECONDS",
     "RA_MEDIA_BASE_URL",
     "RA_SITE_BASE_URL",
     "DATABASE_URL",
@@ -68,6 +69,7 @@ def bot_environment(fake_discord: FakeDiscord, fake_ra: FakeRA, **extra: str) ->
         PYTHONPATH=str(REPO),
         RA_TIMEOUT_SECONDS="1",
         RA_RETRY_BUDGET_SECONDS="3",
+        RA_CIRCUIT_OPEN_SECONDS="0.5",
         RA_REQUESTS_PER_SECOND="50",
         PYTHONUNBUFFERED="1",
         # Off unless a test is about titles: the other tests count RA calls exactly.

@@ -18,6 +18,7 @@ import pytest_asyncio
 
 from bot.bot import RABot
 from bot.config import Settings
+from bot.ra.circuit import CircuitBreaker
 from tests.e2e.fake_discord import FAKE_DISCORD_TOKEN, FakeDiscord
 from tests.e2e.fake_discord import Interaction as FakeInteraction
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeRA
@@ -75,6 +76,8 @@ async def start_bot(fake_ra: FakeRA, tmp_path: Path) -> AsyncIterator[Callable[.
         task = asyncio.create_task(bot.start(FAKE_DISCORD_TOKEN))
         started.append((bot, task, fake_discord))
         await fake_discord.wait_ready()
+        # RA's circuit breaker as in production, but pausing a fraction of a second when open.
+        bot.ra.client.circuit = CircuitBreaker(open_seconds=0.3, max_open_seconds=1.0)
         return Harness(bot, fake_discord, fake_ra)
 
     try:

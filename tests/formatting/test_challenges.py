@@ -74,8 +74,9 @@ def test_final_standings_call_out_the_top_three_and_keep_user_text_inert() -> No
     assert embed.title == "Final standings · @\u200beveryone \\*\\*December\\*\\*"
     lines = (embed.description or "").splitlines()
     assert lines[1] == (
-        "🏆 🥇 **<@\u200b123456789012345671>** 30 pts · "
-        "🥈 **<@\u200b123456789012345672>** 20 pts · 🥉 **<@\u200b123456789012345673>** 10 pts"
+        "🏆 🥇 **\\<@\u200b123456789012345671>** 30 pts · "
+        "🥈 **\\<@\u200b123456789012345672>** 20 pts · "
+        "🥉 **\\<@\u200b123456789012345673>** 10 pts"
     )
     assert lines[-1] == "Not started: late"
     assert embed.footer.text == "Challenge #7 · final standings"

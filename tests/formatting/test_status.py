@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 
 import discord
 import pytest
@@ -24,6 +25,8 @@ def test_status_fields() -> None:
     )
     assert fields(embed) == {
         "Gateway latency": "43 ms",
+        "Storage": "ok",
+        "RetroAchievements": "ok",
         "Servers": "1,234",
         "Shards": "2",
         "RA requests (last hour)": "15,000",
@@ -72,3 +75,19 @@ def test_not_connected_latency(latency: float) -> None:
 def test_all_misses_is_zero_percent_not_no_lookups() -> None:
     embed = status_embed(latency=0.1, guilds=1, shards=1, stats=StatsSnapshot(1, 0, 0, 5))
     assert fields(embed)["Cache hit rate (last hour)"] == "0%"
+
+
+def test_storage_or_ra_not_answering_says_since_when() -> None:
+    since = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    embed = status_embed(
+        latency=0.1,
+        guilds=1,
+        shards=1,
+        stats=StatsSnapshot(0, 0, 0, 0),
+        storage_down_since=since,
+        ra_down_since=since,
+    )
+    values = fields(embed)
+    expected = f"⚠️ not answering since <t:{int(since.timestamp())}:R>"
+    assert values["Storage"] == expected
+    assert values["RetroAchievements"] == expected

@@ -23,6 +23,7 @@ from bot.ra.errors import (
     RARateLimited,
     RARequestRejected,
     RAUnavailable,
+    RAUnreachable,
     RAUserNotFound,
 )
 from bot.ra.limiter import UpstreamLimiter
@@ -672,3 +673,46 @@ async def test_queued_work_still_gives_up_on_a_429_with_a_short_retry_after(
             await asyncio.wait_for(client.get_consoles(), 3.0)
     finally:
         queue_patience.reset(token)
+
+
+# -- no connection at all ---------------------------------------------------------------------
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 nothing listens on (bound, then closed)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_refused_connection_says_the_host_could_not_be_reached(
+    make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = make_client(base_url=f"http://127.0.0.1:{closed_port()}/API", retry_budget=0.3)
+    with pytest.raises(RAUnreachable, match="RA's host could not be reached") as caught:
+        await client.get_game(1)
+    assert caught.value.resolved is True
+    assert_key_never_leaks(caught.value, caplog, client)
+
+
+async def test_unresolvable_host_says_it_could_not_be_resolved(make_client: MakeClient) -> None:
+    client = make_client(base_url="http://ra.invalid/API", retry_budget=0.3)
+    with pytest.raises(RAUnreachable, match="RA's host could not be resolved") as caught:
+        await client.get_game(1)
+    assert caught.value.resolved is False
+
+
+async def test_a_retry_without_a_turn_reports_what_the_attempt_met(
+    make_client: MakeClient,
+) -> None:
+    # One request a second: after the refused first attempt, the retry cannot get a turn within
+    # the budget. The caller must learn the host was unreachable, not that the queue was full.
+    client = make_client(
+        base_url=f"http://127.0.0.1:{closed_port()}/API",
+        limiter=UpstreamLimiter(1.0, 1),
+        retry_budget=0.5,
+    )
+    with pytest.raises(RAUnreachable, match="could not be reached"):
+        await client.check_key()

@@ -121,7 +121,7 @@ async def test_candidates_are_escaped(resolver: GameResolver) -> None:
         ("", "Give at least one game"),
         (" , ;", "Give at least one game"),
         ("!!!", "No game with achievements on RetroAchievements is titled `!!!`"),
-        ("@everyone", "`@everyone`"),
+        ("@everyone", "`@\u200beveryone`"),  # quoted back, it cannot ping
         ("x" * 2000, "`xxxxxxxx"),
         ("1, 0", "`0` is not a valid game id"),
         ("1 2 3 4 5 6", "more than 5 games"),

@@ -16,6 +16,7 @@ import pytest
 import pytest_asyncio
 
 from bot.formatting.progress import Links
+from bot.ra.circuit import CircuitBreaker
 from bot.ra.client import RAClient
 from bot.ra.limiter import UpstreamLimiter
 from bot.services.catalogue import Catalogue
@@ -508,3 +509,24 @@ async def test_gathering_looks_only_as_far_ahead_as_answers_stay_usable(
         await scheduler.gathered()
     (call,) = fake_ra.calls("API_GetUserProgress")
     assert call.params["i"] == "1"  # 228's board is due too late to use this answer
+
+
+async def test_ra_refused_by_the_open_circuit_posts_the_last_board_marked_stale(
+    world: World,
+) -> None:
+    schedule = await world.add_schedule()
+    scheduler = world.make()
+    await scheduler.run_due(SLOT)  # a board to fall back on
+    client = scheduler.leaderboards.ra.client
+    client.circuit = CircuitBreaker(failures=1, open_seconds=3600, max_open_seconds=3600)
+    client.circuit.failed()  # RA has not answered for a while
+    asked = len(world.ra.requests)
+
+    late = SLOT + timedelta(days=1, hours=23, minutes=50)
+    (result,) = await scheduler.run_due(late)
+    assert result.outcome == "stale"
+    assert len(world.ra.requests) == asked  # refused without asking RA
+    stale = world.channel.posts[-1].embed
+    assert (stale.description or "").startswith("⚠️ RetroAchievements could not be reached")
+    stored = await world.schedules.get(schedule.id)
+    assert stored is not None and "from cached figures" in (stored.last_result or "")
