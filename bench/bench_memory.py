@@ -67,24 +67,32 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("aiohttp", ("aiohttp",)),
     ("discord.py (discord, discord.ext.commands)", ("discord", "discord.ext.commands")),
     ("SQLAlchemy Core", ("sqlalchemy",)),
-    ("SQLAlchemy ORM (imported by its asyncio extension only)", ("sqlalchemy.orm",)),
-    ("SQLAlchemy asyncio extension", ("sqlalchemy.ext.asyncio",)),
+    ("SQLAlchemy ORM (only the asyncio extension's package imports it)", ("sqlalchemy.orm",)),
+    ("SQLAlchemy asyncio extension, the whole package", ("sqlalchemy.ext.asyncio",)),
+    ("SQLAlchemy asyncio engine alone (bot/store/engine.py)", ("bot.store.engine",)),
     ("aiosqlite and its SQLAlchemy dialect", ("aiosqlite", "sqlalchemy.dialects.sqlite.aiosqlite")),
     ("python-dotenv, bot.config", ("dotenv", "bot.config")),
     ("our package (bot.bot: cogs, services, store, formatting)", ("bot.__main__", "bot.bot")),
 )
 CHILD = r"""
-import importlib, json, sys
+import importlib, importlib.util, json, sys
 def rss():
     with open("/proc/self/status") as f:
         return next(int(l.split()[1]) for l in f if l.startswith("VmRSS"))
-groups = json.loads(sys.argv[1])
+groups, files = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+def load(name):
+    if name in files:  # a module of a package, without the package's __init__
+        spec = importlib.util.spec_from_file_location(name, files[name])
+        sys.modules[name] = module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    else:
+        importlib.import_module(name)
 out = [["python (interpreter, site)", rss(), len(sys.modules)]]
 for label, names in groups:
     before = len(sys.modules)
     for name in names:
         try:
-            importlib.import_module(name)
+            load(name)
         except Exception:
             pass
     out.append([label, rss(), len(sys.modules) - before])
@@ -123,16 +131,19 @@ def imported_modules(log: str) -> list[str]:
 
 
 def import_steps(modules: list[str]) -> list[tuple[str, int, int]]:
-    """RSS after importing each group in a fresh interpreter; the last group is whatever else
-    the running bot had imported (``modules``)."""
+    """RSS after importing each group in a fresh interpreter, only what the running bot had
+    imported (``modules``); the last group is whatever else it had."""
+    seen = set(modules)
     grouped = {name for _, names in GROUPS for name in names}
     rest = [m for m in modules if m not in grouped and not m.startswith("__")]
-    groups = [*GROUPS, ("the rest the running bot imports (its lazy imports at start)",
-                        tuple(rest))]
+    groups = [(label if any(n in seen for n in names) else f"{label}: not imported",
+               tuple(n for n in names if n in seen)) for label, names in GROUPS]
+    groups.append(("the rest the running bot imports (its lazy imports at start)", tuple(rest)))
+    files = {"bot.store.engine": str(BOT_SRC / "bot" / "store" / "engine.py")}
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(BOT_SRC), str(REPO)])}
     out = subprocess.run(  # noqa: S603 - our own interpreter, our own script
-        [sys.executable, "-c", CHILD, json.dumps(groups)], check=True, capture_output=True,
-        text=True, env=env, cwd="/",
+        [sys.executable, "-c", CHILD, json.dumps(groups), json.dumps(files)], check=True,
+        capture_output=True, text=True, env=env, cwd="/",
     ).stdout
     return [(label, rss, count) for label, rss, count in json.loads(out)]
 
