@@ -68,8 +68,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("discord.py (discord, discord.ext.commands)", ("discord", "discord.ext.commands")),
     ("SQLAlchemy Core", ("sqlalchemy",)),
     ("SQLAlchemy ORM (only the asyncio extension's package imports it)", ("sqlalchemy.orm",)),
-    ("SQLAlchemy asyncio extension, the whole package", ("sqlalchemy.ext.asyncio",)),
-    ("SQLAlchemy asyncio engine alone (bot/store/engine.py)", ("bot.store.engine",)),
+    ("SQLAlchemy asyncio extension, the rest of the package", ("sqlalchemy.ext.asyncio",)),
     ("aiosqlite and its SQLAlchemy dialect", ("aiosqlite", "sqlalchemy.dialects.sqlite.aiosqlite")),
     ("python-dotenv, bot.config", ("dotenv", "bot.config")),
     ("our package (bot.bot: cogs, services, store, formatting)", ("bot.__main__", "bot.bot")),
@@ -139,7 +138,7 @@ def import_steps(modules: list[str]) -> list[tuple[str, int, int]]:
     groups = [(label if any(n in seen for n in names) else f"{label}: not imported",
                tuple(n for n in names if n in seen)) for label, names in GROUPS]
     groups.append(("the rest the running bot imports (its lazy imports at start)", tuple(rest)))
-    files = {"bot.store.engine": str(BOT_SRC / "bot" / "store" / "engine.py")}
+    files: dict[str, str] = {}  # modules to load without their package's __init__ (none now)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(BOT_SRC), str(REPO)])}
     out = subprocess.run(  # noqa: S603 - our own interpreter, our own script
         [sys.executable, "-c", CHILD, json.dumps(groups), json.dumps(files)], check=True,

@@ -24,8 +24,8 @@ from typing import Any
 from sqlalchemy import delete, event, inspect, select, text, update
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from bot.store.engine import AsyncConnection, AsyncEngine, create_async_engine
 from bot.store.schema import game_sets, guild_members, guild_settings, links
 
 log = logging.getLogger(__name__)
