@@ -31,6 +31,7 @@ from bot.ra.errors import RAError
 from bot.ra.limiter import Priority, command_order, new_ticket
 from bot.ra.models import EarnedAchievement, GameProgress
 from bot.services.challenge_times import State, next_post, query_bounds, state
+from bot.services.due_loop import DueLoop
 from bot.services.leaderboard import (
     FANOUT_PATIENCE,
     Board,
@@ -46,7 +47,6 @@ from bot.services.ra import RAService
 from bot.services.schedule_times import period_start
 from bot.services.scheduler import (
     LEASE,
-    MAX_SLEEP,
     ChannelGone,
     PostFailed,
     Publisher,
@@ -223,33 +223,18 @@ class ChallengePoster:
         self.pictures = pictures
         # Only the challenges of this process's shards' guilds (the claims stay the safety net).
         self.shards = shards
-        self._wake = asyncio.Event()
+        self.loop = DueLoop("challenges", clock)
 
     def wake(self) -> None:
-        self._wake.set()
+        self.loop.wake()
 
     def run_time(self, challenge_id: int, slot: datetime) -> datetime:
         return slot + spread_offset(challenge_id, self.spread_seconds)
 
     async def run_forever(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                await self.run_due(self.clock())
-                next_at = await self.store.next_run_at(shards=self.shards)
-            except StoreError as exc:
-                log.warning("challenges: store unavailable (%s); trying again soon", exc)
-                next_at = None
-            except Exception:
-                log.exception("challenges: a run failed")
-                next_at = None
-            delay = MAX_SLEEP
-            if next_at is not None:
-                delay = min(MAX_SLEEP, max(0.0, (next_at - self.clock()).total_seconds()))
-            try:
-                await asyncio.wait_for(self._wake.wait(), delay)
-            except TimeoutError:
-                pass
+        await self.loop.run_forever(
+            self.run_due, lambda: self.store.next_run_at(shards=self.shards)
+        )
 
     async def run_due(self, now: datetime) -> list[RunResult]:
         results = []
@@ -258,6 +243,7 @@ class ChallengePoster:
                 result = await self.run_one(challenge, now)
             except StoreError as exc:
                 log.warning("challenges: #%s: store unavailable (%s)", challenge.id, exc)
+                self.loop.failed = True  # look again soon
                 continue
             if result is not None:
                 results.append(result)

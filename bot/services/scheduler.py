@@ -38,6 +38,7 @@ from bot.formatting.progress import Links
 from bot.ra.client import queue_patience
 from bot.ra.errors import RAError
 from bot.ra.limiter import Priority, command_order, new_ticket
+from bot.services.due_loop import DueLoop
 from bot.services.leaderboard import (
     FANOUT_PATIENCE,
     Board,
@@ -55,12 +56,10 @@ from bot.store.store import StoreError
 
 log = logging.getLogger(__name__)
 
-MAX_SLEEP = 300.0  # look again at least this often (schedules another process changed)
 LEASE = timedelta(seconds=90)
 LATE_AFTER = timedelta(minutes=5)  # a post this long after its time says it is late
 GATHER_LIMIT = 500  # schedules looked at ahead, at most, in one gathering
 SCHEDULED = Priority.SCHEDULED
-STORE_RETRY_MAX = 30.0  # seconds between looks at a database that is down (1, 2, 4... s)
 
 
 class ChannelGone(Exception):
@@ -144,48 +143,28 @@ class Scheduler:
         self.pictures = pictures
         # Only the schedules of this process's shards' guilds (the claims stay the safety net).
         self.shards = shards
-        self._wake = asyncio.Event()
         self._gathering: set[asyncio.Future[Any]] = set()
-        self._store_failed = False
-        self.store_retry_max = STORE_RETRY_MAX
+        self.loop = DueLoop("scheduler", clock)
 
     def wake(self) -> None:
         """Schedules changed: look again now."""
-        self._wake.set()
+        self.loop.wake()
 
     def first_run(self, schedule_id: int, slot: datetime) -> datetime:
         return slot + spread_offset(schedule_id, self.spread_seconds)
 
     async def run_forever(self) -> None:
-        store_retry = 0.0
-        while True:
-            self._wake.clear()
-            self._store_failed = False
-            try:
-                await self.run_due(self.clock())
-                next_at = await self.schedules.next_run_at(shards=self.shards)
-            except StoreError as exc:
-                log.warning("scheduler: store unavailable (%s); trying again soon", exc)
-                self._store_failed = True
-                next_at = None
-            except Exception:
-                log.exception("scheduler: a run failed")
-                self._store_failed = True  # look again soon too, not in MAX_SLEEP
-                next_at = None
-            delay = MAX_SLEEP
-            if next_at is not None:
-                delay = min(MAX_SLEEP, max(0.0, (next_at - self.clock()).total_seconds()))
-            if self._store_failed:
-                # The database is down (or a run failed): look again soon, backing off, so a
-                # period that came due meanwhile is posted within seconds of its return.
-                store_retry = min(self.store_retry_max, max(1.0, store_retry * 2))
-                delay = min(delay, store_retry)
-            else:
-                store_retry = 0.0
-            try:
-                await asyncio.wait_for(self._wake.wait(), delay)
-            except TimeoutError:
-                pass
+        await self.loop.run_forever(
+            self.run_due, lambda: self.schedules.next_run_at(shards=self.shards)
+        )
+
+    @property
+    def store_retry_max(self) -> float:
+        return self.loop.retry_max
+
+    @store_retry_max.setter
+    def store_retry_max(self, seconds: float) -> None:
+        self.loop.retry_max = seconds
 
     def gather_horizon(self) -> timedelta:
         """How far ahead gathering looks: half the age a scheduled board may use, so a board
@@ -258,7 +237,7 @@ class Scheduler:
                 results.append(await self.run_one(schedule, now))
             except StoreError as exc:
                 log.warning("scheduler: schedule #%s: store unavailable (%s)", schedule.id, exc)
-                self._store_failed = True
+                self.loop.failed = True
         return results
 
     async def run_one(self, schedule: Schedule, now: datetime) -> RunResult:
