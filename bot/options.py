@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from bot.bot import RABot
 
 MAX_COMPARE = 10
+# The description of every `games` option (Discord allows 100 characters).
+GAMES_HELP = (
+    "Game titles, ids or RetroAchievements game links, separated by commas, or a game set's name"
+)
 _MENTION = re.compile(r"<@!?(\d{15,21})>")
 
 

@@ -25,7 +25,7 @@ from bot.formatting.challenges import (
 )
 from bot.formatting.leaderboard_picture import attach
 from bot.formatting.text import escape
-from bot.options import parse_games_now
+from bot.options import GAMES_HELP, parse_games_now
 from bot.replies import defer, reply
 from bot.services.challenge_times import next_post, parse_window
 from bot.services.game_sets import normalize_name
@@ -129,7 +129,7 @@ class ChallengeCommands(commands.Cog):
     @app_commands.autocomplete(games=autocomplete.games)
     @app_commands.describe(
         name="The challenge's name, e.g. December 2026",
-        games="Game ids, RetroAchievements game links, or a game set's name",
+        games=GAMES_HELP,
         start="First day, YYYY-MM-DD (UTC), or now",
         end="Last day, YYYY-MM-DD (UTC), included",
         channel="Where to post its standings (optional)",

@@ -12,7 +12,7 @@ from bot import autocomplete
 from bot.errors import BadInput, UserFacingError
 from bot.formatting.leaderboard import compare_embeds
 from bot.formatting.text import escape
-from bot.options import MAX_COMPARE, games_charged_and_deferred, parse_mentions
+from bot.options import GAMES_HELP, MAX_COMPARE, games_charged_and_deferred, parse_mentions
 from bot.replies import followup, reply
 from bot.services.members import LinkedMember
 
@@ -32,7 +32,7 @@ class CompareCommands(commands.Cog):
     @app_commands.guild_only()
     @app_commands.autocomplete(games=autocomplete.games)
     @app_commands.describe(
-        games="Game ids, RetroAchievements game links, or a game set's name",
+        games=GAMES_HELP,
         members=f"Mentions of up to {MAX_COMPARE} members (one: you and them)",
     )
     async def compare(

@@ -22,7 +22,7 @@ from bot.formatting.gamesets import (
     removed_message,
     sets_embed,
 )
-from bot.options import parse_games_now
+from bot.options import GAMES_HELP, parse_games_now
 from bot.replies import defer, reply
 from bot.services.game_sets import (
     SetChange,
@@ -36,9 +36,6 @@ if TYPE_CHECKING:
 
 GAMES_MAX_LENGTH = 2000
 NAME_MAX_LENGTH = 100
-GAMES_HELP = (
-    "Game ids or RetroAchievements game links, separated by commas or spaces, or another set's name"
-)
 SET_HELP = "The set's name"
 
 

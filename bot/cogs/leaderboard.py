@@ -21,7 +21,7 @@ from bot.formatting.leaderboard import (
 )
 from bot.formatting.leaderboard_picture import attach, page_picture, picture_title
 from bot.formatting.schedule_budget import estimate_text
-from bot.options import games_charged_and_deferred, parse_games_now
+from bot.options import GAMES_HELP, games_charged_and_deferred, parse_games_now
 from bot.parsing import ids_in_part, split_parts
 from bot.replies import defer, reply
 from bot.services.leaderboard import Board
@@ -52,7 +52,7 @@ class LeaderboardCommands(commands.Cog):
     @leaderboard.command(name="show", description="Rank this server's linked members on games")
     @app_commands.autocomplete(games=autocomplete.games)
     @app_commands.describe(
-        games="Game ids, RetroAchievements game links, or a game set's name",
+        games=GAMES_HELP,
     )
     async def show(
         self,
@@ -129,7 +129,7 @@ class LeaderboardCommands(commands.Cog):
     @app_commands.autocomplete(games=autocomplete.games)
     @app_commands.describe(
         channel="The text channel to post in",
-        games="Game ids, RetroAchievements game links, or a game set's name",
+        games=GAMES_HELP,
         every="How often to post",
         time="When, as HH:MM in UTC (hourly: the minute counts); default 00:00",
         edit_in_place="Keep one message and edit it, instead of a new post each time",

@@ -12,7 +12,7 @@ from bot import autocomplete
 from bot.errors import NotLinked
 from bot.formatting.progress import progress_messages
 from bot.formatting.text import escape
-from bot.options import games_charged_and_deferred
+from bot.options import GAMES_HELP, games_charged_and_deferred
 from bot.parsing import parse_ra_username
 from bot.replies import followup, reply
 
@@ -29,8 +29,7 @@ class Progress(commands.Cog):
     @app_commands.command(name="progress", description="Show RetroAchievements progress on games")
     @app_commands.autocomplete(games=autocomplete.games)
     @app_commands.describe(
-        games="Game ids or RetroAchievements game links, separated by commas or spaces, or a "
-        "game set's name",
+        games=GAMES_HELP,
         user="A RetroAchievements user name (default: your linked account)",
         member="A server member whose linked account to show",
     )
