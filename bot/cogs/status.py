@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.formatting.status import status_embed
-from bot.replies import reply
+from bot.replies import defer, reply
 
 if TYPE_CHECKING:
     from bot.bot import RABot
@@ -22,6 +22,7 @@ class Status(commands.Cog):
 
     @app_commands.command(name="status", description="Bot health: latency, RA usage, cache")
     async def status(self, interaction: discord.Interaction[RABot]) -> None:
+        await defer(interaction, ephemeral=True)  # the ping below is I/O
         limiter = self.bot.ra.client.limiter
         store = self.bot.store
         if not await store.ping() and store.down_since is None:
