@@ -71,6 +71,7 @@ MUTED = (160, 166, 179)
 TRACK = (52, 57, 70)
 BAR = (88, 145, 240)
 BAR_MASTERED = (230, 180, 40)
+BAR_SOFTCORE = (120, 132, 156)
 UP = (67, 181, 107)
 DOWN = (237, 85, 88)
 NEW = (120, 140, 255)
@@ -83,7 +84,8 @@ ELLIPSIS = "…"
 @dataclass(frozen=True)
 class PictureRow:
     """One ranked member. `move`: places gained (negative: lost) since the previous post, None
-    when there is nothing to compare with; `new`: not on the previous post."""
+    when there is nothing to compare with; `new`: not on the previous post; `softcore`: the
+    points and unlocks are softcore ones (the member has nothing in hardcore)."""
 
     rank: int
     name: str
@@ -96,6 +98,7 @@ class PictureRow:
     move: int | None = None
     gained: int = 0
     new: bool = False
+    softcore: bool = False
 
 
 @dataclass(frozen=True)
@@ -377,7 +380,8 @@ def _row(
     # First line: the name, then the points at the right.
     top = y0 + 30  # first line's baseline
     small = fonts.get(SMALL_SIZE)
-    unit_width = canvas.text((right, top), f" {points_unit}", small, MUTED, anchor="rs")
+    unit = f" SC {points_unit}" if row.softcore else f" {points_unit}"
+    unit_width = canvas.text((right, top), unit, small, MUTED, anchor="rs")
     points = fonts.get(NAME_SIZE, bold=True)
     points_width = canvas.text((right - unit_width, top), f"{row.points:,}", points, TEXT,
                                anchor="rs")
@@ -395,13 +399,16 @@ def _row(
         if row.unlocks > 0:
             filled = max(filled, 8)
         if filled:
-            colour = BAR_MASTERED if row.unlocks >= row.possible else BAR
+            colour = BAR_SOFTCORE if row.softcore else BAR
+            if row.unlocks >= row.possible and not row.softcore:
+                colour = BAR_MASTERED
             draw.rounded_rectangle((x, base - 11, x + filled, base - 2), radius=4, fill=colour)
         x += bar + 10
-        x += canvas.text((x, base), f"{row.unlocks:,}/{row.possible:,}", small, MUTED,
-                         anchor="ls")
+        x += canvas.text((x, base), f"{row.unlocks:,}/{row.possible:,}"
+                         + (" SC" if row.softcore else ""), small, MUTED, anchor="ls")
     else:
-        x += canvas.text((x, base), f"{row.unlocks:,} unlocks", small, MUTED, anchor="ls")
+        x += canvas.text((x, base), f"{row.unlocks:,} {'SC ' if row.softcore else ''}unlocks",
+                         small, MUTED, anchor="ls")
     if row.mastered:
         x += 12
         _crown(draw, x, base - 14)

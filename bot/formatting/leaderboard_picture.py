@@ -39,13 +39,17 @@ def games_line(game_ids: Sequence[int], games: Mapping[int, GameInfo | None]) ->
 
 
 def row_of(rank: int, standing: Standing, change: Change | None) -> PictureRow:
+    """A member's row: hardcore figures, or softcore ones (marked so) for a member who has
+    nothing in hardcore, as the text's podium does, rather than a row of zeros."""
     move, gained, new = change if change is not None else (None, 0, False)
+    softcore = standing.hardcore_unlocks == 0 and standing.softcore_unlocks > 0
     return PictureRow(
         rank=rank,
         name=standing.name,
         fallback_name=standing.member.link.ra_name,
-        points=standing.hardcore_points,
-        unlocks=standing.hardcore_unlocks,
+        points=standing.softcore_points if softcore else standing.hardcore_points,
+        unlocks=standing.softcore_unlocks if softcore else standing.hardcore_unlocks,
+        softcore=softcore,
         possible=sum(p.possible for p in standing.per_game.values()),
         mastered=standing.mastered,
         completed=standing.completed,

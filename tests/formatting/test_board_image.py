@@ -180,3 +180,23 @@ def test_without_the_bundled_fonts_pillows_default_font_is_used(
         assert rows_drawn(image, picture) == 9
     finally:
         monkeypatch.setattr(board_image, "_fonts", None)  # later tests load the real fonts
+
+
+def test_softcore_figures_are_drawn_as_softcore(monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn: list[str] = []
+    original = board_image._Canvas.text
+
+    def text(self: board_image._Canvas, xy: object, value: str, *args: object,
+             **kwargs: object) -> float:
+        drawn.append(value)
+        return original(self, xy, value, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(board_image._Canvas, "text", text)
+    rows = (
+        PictureRow(rank=1, name="Hard", points=400, unlocks=4, possible=10),
+        PictureRow(rank=2, name="Casual", points=120, unlocks=12, possible=50, softcore=True),
+    )
+    picture = BoardPicture(title="Leaderboard", rows=rows)
+    assert rows_drawn(decode(render_png(picture)), picture) == 2
+    assert "400" in drawn and " pts" in drawn and "4/10" in drawn
+    assert "120" in drawn and " SC pts" in drawn and "12/50 SC" in drawn

@@ -102,3 +102,14 @@ def test_attach_points_the_embed_at_the_file() -> None:
     assert embed.image.url == "attachment://leaderboard.png"
     assert file.filename == "leaderboard.png" and file.description == "Leaderboard · Monthly"
     assert file.fp.read() == b"\x89PNG..."
+
+
+def test_a_member_with_only_softcore_unlocks_shows_them_marked_softcore() -> None:
+    link = Link(7, "ULID7", "RA7", AT)
+    softcore_only = Standing(
+        LinkedMember(7, link, "Casual"), {1: GameProgress(1, 50, 500, 12, 120, 0, 0)}
+    )
+    picture = page_picture(board(standing(1, "Hard", 10, 1), softcore_only), 0, "x")
+    hard, casual = picture.rows
+    assert (hard.points, hard.unlocks, hard.softcore) == (10, 1, False)
+    assert (casual.points, casual.unlocks, casual.softcore) == (120, 12, True)
