@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import aiohttp
 import discord
 
+from bot.services.cache import TTLCache
 from bot.store import Link, Store
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 SEEN_WRITE_SECONDS = 3600.0  # write "seen" at most this often per (guild, user)
 SEEN_MEMORY = 10_000  # (guild, user) pairs remembered before old ones are dropped
 VERIFY_SECONDS = 600.0  # trust a confirmed membership this long
+CONFIRMED_MEMORY = 20_000  # confirmed (guild, member) pairs kept; past it the oldest go
 QUERY_CHUNK = 100
 
 
@@ -39,11 +41,21 @@ class LinkedMember:
 
 
 class Members:
-    def __init__(self, store: Store, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        confirmed_memory: int = CONFIRMED_MEMORY,
+    ) -> None:
         self.store = store
         self._clock = clock
         self._seen: dict[tuple[int, int], float] = {}
-        self._confirmed: dict[tuple[int, int], tuple[float, discord.Member]] = {}
+        # Members Discord confirmed lately (a Member is a few KB): expired ones go as new ones
+        # come, and never more than `confirmed_memory`, however many guilds ask.
+        self._confirmed: TTLCache[tuple[int, int], discord.Member] = TTLCache(
+            VERIFY_SECONDS, confirmed_memory, clock
+        )
         self._writes: set[asyncio.Task[None]] = set()
 
     def note(self, guild_id: int, user_id: int) -> None:
@@ -81,13 +93,12 @@ class Members:
         Raises TimeoutError if Discord does not answer: callers must not drop members on a guess.
         """
         ids = list(dict.fromkeys(user_ids))
-        now = self._clock()
         found: dict[int, discord.Member] = {}
         unknown: list[int] = []
         for uid in ids:
             confirmed = self._confirmed.get((guild.id, uid))
-            if confirmed is not None and now - confirmed[0] < VERIFY_SECONDS:
-                found[uid] = confirmed[1]
+            if confirmed is not None:
+                found[uid] = confirmed
             else:
                 unknown.append(uid)
         for start in range(0, len(unknown), QUERY_CHUNK):
@@ -104,7 +115,7 @@ class Members:
                 ) from None
             for member in members:
                 found[member.id] = member
-                self._confirmed[(guild.id, member.id)] = (now, member)
+                self._confirmed.set((guild.id, member.id), member)
         return found
 
     async def linked_in(self, guild: discord.Guild) -> list[LinkedMember]:
@@ -126,7 +137,3 @@ class Members:
             for link in links
             if link.discord_user_id in present
         ]
-
-    def forget_confirmed(self, guild_id: int) -> None:
-        for key in [k for k in self._confirmed if k[0] == guild_id]:
-            del self._confirmed[key]
