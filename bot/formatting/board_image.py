@@ -277,13 +277,37 @@ class _Canvas:
                 runs = alt
         if not runs:
             runs = [("?", self.fonts.get(size, bold=True))]
+        self._runs(xy, runs, width, TEXT)
+
+    def line(
+        self,
+        xy: tuple[float, float],
+        text: str,
+        size: int,
+        fill: tuple[int, int, int],
+        *,
+        width: float,
+        bold: bool = False,
+    ) -> None:
+        """A header or footer line (its top left at `xy`) with the fallback fonts, as names
+        are: a set or challenge name, or a game's title, may be in any script."""
+        runs, _ = drawable(text, self.fonts.chain(size, bold=bold))
+        metrics = getattr(self.fonts.get(size, bold=bold).font, "getmetrics", None)
+        ascent = metrics()[0] if metrics is not None else size  # Pillow's bitmap font: none
+        self._runs((xy[0], xy[1] + ascent), runs, width, fill)
+
+    def _runs(
+        self, xy: tuple[float, float], runs: list[Run], width: float, fill: tuple[int, int, int]
+    ) -> None:
+        """Runs one after the other from the baseline at `xy`, the one that overflows `width`
+        cut with an ellipsis."""
         x, y = xy
         for text, face in runs:
             run_width = float(face.font.getlength(text))
             if run_width > width:
-                self.text((x, y), text, face, TEXT, width=width, anchor="ls")
+                self.text((x, y), text, face, fill, width=width, anchor="ls")
                 break
-            x += self.text((x, y), text, face, TEXT, anchor="ls")
+            x += self.text((x, y), text, face, fill, anchor="ls")
             width -= run_width
 
 
@@ -321,14 +345,13 @@ def render_png(picture: BoardPicture) -> bytes:
     inner = width - 2 * PAD
     y = PAD
     long = 300  # characters of a title or line looked at
-    title = fonts.get(TITLE_SIZE, bold=True)
-    canvas.text((PAD, y), clean(picture.title, long), title, TEXT, width=inner)
+    canvas.line((PAD, y), clean(picture.title, long), TITLE_SIZE, TEXT, width=inner, bold=True)
     y += 44
     for line in picture.lines[:3]:
-        canvas.text((PAD, y), clean(line, long), fonts.get(LINE_SIZE), MUTED, width=inner)
+        canvas.line((PAD, y), clean(line, long), LINE_SIZE, MUTED, width=inner)
         y += 28
     if picture.note:
-        canvas.text((PAD, y), clean(picture.note, long), fonts.get(LINE_SIZE), WARN, width=inner)
+        canvas.line((PAD, y), clean(picture.note, long), LINE_SIZE, WARN, width=inner)
         y += 28
     y += 12
 
@@ -345,8 +368,8 @@ def render_png(picture: BoardPicture) -> bytes:
         y0 = y + slot * (ROW + ROW_GAP)
         _row(canvas, row, x0, y0, odd=bool(slot % 2), points_unit=clean(picture.points_unit))
     if picture.footer:
-        canvas.text((PAD, height - PAD - FOOTER_SIZE), clean(picture.footer, long),
-                    fonts.get(FOOTER_SIZE), MUTED, width=inner)
+        canvas.line((PAD, height - PAD - FOOTER_SIZE), clean(picture.footer, long),
+                    FOOTER_SIZE, MUTED, width=inner)
 
     # A 128-colour palette looks the same (flat colours, anti-aliased text), makes the PNG half
     # the size and is faster to compress.

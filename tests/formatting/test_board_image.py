@@ -200,3 +200,29 @@ def test_softcore_figures_are_drawn_as_softcore(monkeypatch: pytest.MonkeyPatch)
     assert rows_drawn(decode(render_png(picture)), picture) == 2
     assert "400" in drawn and " pts" in drawn and "4/10" in drawn
     assert "120" in drawn and " SC pts" in drawn and "12/50 SC" in drawn
+
+
+def test_header_and_footer_lines_use_the_fallback_fonts_as_names_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fonts = board_image._get_fonts()
+    if not any("月" in Coverage.of_font(path) for path in fonts.fallbacks):
+        pytest.skip("no CJK system font here (apt-get install fonts-droid-fallback)")
+    drawn: list[tuple[str, board_image._Face]] = []
+    original = board_image._Canvas.text
+
+    def text(self: board_image._Canvas, xy: object, value: str, face: board_image._Face,
+             *args: object, **kwargs: object) -> float:
+        drawn.append((value, face))
+        return original(self, xy, value, face, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(board_image._Canvas, "text", text)
+    picture = BoardPicture(title="Challenge · 12月", lines=("ロックマン (NES)",),
+                           footer="Schedule · 月", rows=())
+    decode(render_png(picture))
+    bundled = {id(fonts.get(size, bold=bold)) for size in (board_image.TITLE_SIZE,
+               board_image.LINE_SIZE, board_image.FOOTER_SIZE) for bold in (True, False)}
+    by_text = {value.strip(): id(face) for value, face in drawn}
+    assert by_text["Challenge · 12"] in bundled
+    for cjk in ("月", "ロックマン"):
+        assert by_text[cjk] not in bundled, drawn
