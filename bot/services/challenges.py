@@ -23,6 +23,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.formatting.challenges import standings_embed, standings_picture
 from bot.formatting.progress import Links
@@ -43,18 +44,11 @@ from bot.services.leaderboard import (
 )
 from bot.services.members import LinkedMember
 from bot.services.pictures import BoardPictures
+from bot.services.posting import ChannelGone, Due, PostOnce, Publisher
 from bot.services.ra import RAService
 from bot.services.schedule_times import period_start
-from bot.services.scheduler import (
-    LEASE,
-    ChannelGone,
-    PostFailed,
-    Publisher,
-    RunResult,
-    retry_delay,
-    spread_offset,
-)
-from bot.store.challenges import POSTED, Challenge, ChallengeStore
+from bot.services.scheduler import RunResult, retry_delay, spread_offset
+from bot.store.challenges import Challenge, ChallengeStore
 from bot.store.schedules import Shards
 from bot.store.store import StoreError
 
@@ -217,6 +211,7 @@ class ChallengePoster:
         self.challenges = challenges
         self.publisher = publisher
         self.owner = owner
+        self.posts = PostOnce(store, publisher, owner)
         self.links = links
         self.clock = clock
         self.spread_seconds = spread_seconds
@@ -263,28 +258,34 @@ class ChallengePoster:
         def result(outcome: str) -> RunResult:
             return RunResult(challenge.id, period, outcome)
 
-        claim = await self.store.claim(challenge.id, period, self.owner, now, LEASE)
-        if claim is None:
-            if await self.store.post_status(challenge.id, period) == POSTED:
-                await self.store.reschedule(
-                    challenge.id, next_run=upcoming, run_at=upcoming_run, move=True
-                )
-                return result("skipped")
-            await self.store.reschedule(challenge.id, run_at=now + LEASE)
-            return result("busy")
-        if claim == "takeover":
-            found = await self._find_post(challenge, period)
-            if found is not None:
-                await self.store.posted(
-                    challenge.id,
-                    period,
-                    found,
-                    next_run=upcoming,
-                    run_at=upcoming_run,
-                    result=done,
-                    snapshot=None,
-                )
-                return result("recovered")
+        due = Due(
+            challenge.id,
+            challenge.guild_id,
+            challenge.channel_id,
+            period,
+            marker(challenge, period),
+            nonce(challenge, period),
+        )
+
+        async def posted(message_id: int, snapshot: dict[str, Any] | None = None) -> None:
+            await self.store.posted(
+                challenge.id,
+                period,
+                message_id,
+                next_run=upcoming,
+                run_at=upcoming_run,
+                result=done,
+                snapshot=snapshot,
+            )
+
+        async def advance() -> None:
+            await self.store.reschedule(
+                challenge.id, next_run=upcoming, run_at=upcoming_run, move=True
+            )
+
+        claimed = await self.posts.claim(due, now, advance=advance, recovered=posted)
+        if claimed is not None:
+            return result(claimed)
 
         previous = await self.store.snapshot(challenge.id)
         try:
@@ -293,11 +294,9 @@ class ChallengePoster:
                 challenge, members, min(now, challenge.ends_at), priority=Priority.SCHEDULED
             )
         except ChannelGone as exc:
-            await self.store.release(challenge.id, period, self.owner)
-            await self.store.pause(challenge.id, exc.reason)
-            return result("paused")
+            return result(await self.posts.pause(due, exc.reason))
         except RAError as exc:
-            await self.store.release(challenge.id, period, self.owner)
+            await self.posts.release(due)
             length = challenge.cadence.length if challenge.cadence and not final else None
             retry_at = now + retry_delay(length or timedelta(days=1))
             if length is not None and upcoming is not None and retry_at >= upcoming:
@@ -320,51 +319,23 @@ class ChallengePoster:
             standings,
             self.links,
             changes=changes_since(previous, standings.board),
-            footer=marker(challenge, period),
+            footer=due.marker,
         )
         image = None
         if self.pictures is not None:
             picture = standings_picture(
-                standings, previous=previous, footer=marker(challenge, period)
+                standings, previous=previous, footer=due.marker
             )
             image = await self.pictures.render(picture)
-        try:
-            message_id = await self.publisher.send(
-                challenge.guild_id,
-                challenge.channel_id,
-                embed,
-                nonce(challenge, period),
-                None,
-                image=image,
-            )
-        except ChannelGone as exc:
-            await self.store.release(challenge.id, period, self.owner)
-            await self.store.pause(challenge.id, exc.reason)
-            return result("paused")
-        except PostFailed as exc:
-            await self.store.release(challenge.id, period, self.owner)
-            await self.store.reschedule(
-                challenge.id,
-                run_at=now + retry_delay(timedelta(days=1)),
-                result=f"Discord refused the post ({exc}): retrying",
-            )
-            return result("retry")
-        await self.store.posted(
-            challenge.id,
-            period,
-            message_id,
-            next_run=upcoming,
-            run_at=upcoming_run,
-            result=done,
-            snapshot=snapshot_of(standings.board),
+        failed = await self.posts.send(
+            due,
+            now,
+            embed,
+            image,
+            edit=None,
+            retry_in=retry_delay(timedelta(days=1)),
+            posted=lambda message_id: posted(message_id, snapshot_of(standings.board)),
         )
+        if failed is not None:
+            return result(failed)
         return result("final" if final else "posted")
-
-    async def _find_post(self, challenge: Challenge, period: datetime) -> int | None:
-        assert challenge.channel_id is not None
-        try:
-            return await self.publisher.find_post(
-                challenge.guild_id, challenge.channel_id, marker(challenge, period)
-            )
-        except (ChannelGone, PostFailed):
-            return None

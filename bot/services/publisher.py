@@ -11,7 +11,7 @@ import discord
 from bot.formatting.leaderboard_picture import attach
 from bot.replies import NO_MENTIONS
 from bot.services.members import LinkedMember
-from bot.services.scheduler import ChannelGone, PostFailed
+from bot.services.posting import ChannelGone, PostFailed
 
 if TYPE_CHECKING:
     from bot.bot import RABot

@@ -27,9 +27,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
-
-import discord
+from typing import Any
 
 from bot.errors import UserFacingError
 from bot.formatting.leaderboard import board_title, board_titles, scheduled_board_embed
@@ -47,51 +45,18 @@ from bot.services.leaderboard import (
     changes_since,
     snapshot_of,
 )
-from bot.services.members import LinkedMember
 from bot.services.pictures import BoardPictures
+from bot.services.posting import ChannelGone, Due, PostOnce, Publisher
 from bot.services.resolver import GameResolver
 from bot.services.schedule_times import next_slot, period_start
-from bot.store.schedules import POSTED, Schedule, ScheduleStore, Shards
+from bot.store.schedules import Schedule, ScheduleStore, Shards
 from bot.store.store import StoreError
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=90)
 LATE_AFTER = timedelta(minutes=5)  # a post this long after its time says it is late
 GATHER_LIMIT = 500  # schedules looked at ahead, at most, in one gathering
 SCHEDULED = Priority.SCHEDULED
-
-
-class ChannelGone(Exception):
-    """Posting is impossible until someone acts (channel deleted, permission lost)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class PostFailed(Exception):
-    """Posting failed this time (Discord 5xx, a timeout): try again later in the period."""
-
-
-class Publisher(Protocol):
-    """Where boards go: Discord in production, an in-memory channel in unit tests."""
-
-    async def members(self, guild_id: int) -> list[LinkedMember]: ...
-
-    async def send(
-        self,
-        guild_id: int,
-        channel_id: int,
-        embed: discord.Embed,
-        nonce: str,
-        edit: int | None,
-        image: bytes | None = None,
-    ) -> int:
-        """Post (or edit) `embed`; `image`, a PNG, goes with it and the embed shows it."""
-        ...
-
-    async def find_post(self, guild_id: int, channel_id: int, marker: str) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -137,6 +102,7 @@ class Scheduler:
         self.leaderboards = leaderboards
         self.publisher = publisher
         self.owner = owner
+        self.posts = PostOnce(schedules, publisher, owner)
         self.links = links
         self.clock = clock
         self.spread_seconds = spread_seconds
@@ -250,29 +216,39 @@ class Scheduler:
         end = period + cadence.length
         upcoming = self.first_run(schedule.id, end)
 
+        done = f"posted {period:%Y-%m-%d %H:%M} UTC"
+
         def result(outcome: str) -> RunResult:
             return RunResult(schedule.id, period, outcome)
 
-        claim = await self.schedules.claim(schedule.id, period, self.owner, now, LEASE)
-        if claim is None:
-            if await self.schedules.post_status(schedule.id, period) == POSTED:
-                await self.schedules.reschedule(schedule.id, next_run=end, run_at=upcoming)
-                return result("skipped")
-            await self.schedules.reschedule(schedule.id, run_at=now + LEASE)
-            return result("busy")
-        if claim == "takeover":
-            found = await self._find_post(schedule, period)
-            if found is not None:
-                await self.schedules.posted(
-                    schedule,
-                    period,
-                    found,
-                    next_run=end,
-                    run_at=upcoming,
-                    result=f"posted {period:%Y-%m-%d %H:%M} UTC",
-                    snapshot=None,
-                )
-                return result("recovered")
+        due = Due(
+            schedule.id,
+            schedule.guild_id,
+            schedule.channel_id,
+            period,
+            marker(schedule, period),
+            nonce(schedule, period),
+        )
+
+        async def posted(
+            message_id: int, text: str = done, snapshot: dict[str, Any] | None = None
+        ) -> None:
+            await self.schedules.posted(
+                schedule,
+                period,
+                message_id,
+                next_run=end,
+                run_at=upcoming,
+                result=text,
+                snapshot=snapshot,
+            )
+
+        async def advance() -> None:
+            await self.schedules.reschedule(schedule.id, next_run=end, run_at=upcoming)
+
+        claimed = await self.posts.claim(due, now, advance=advance, recovered=posted)
+        if claimed is not None:
+            return result(claimed)
 
         previous = await self.schedules.snapshot(schedule.id)
         stale_since: datetime | None = None
@@ -280,17 +256,13 @@ class Scheduler:
         try:
             board, set_name = await self._build(schedule)
         except UserFacingError as exc:  # the set was deleted, say
-            await self.schedules.release(schedule.id, period, self.owner)
-            await self.schedules.pause(schedule.id, exc.message)
-            return result("paused")
+            return result(await self.posts.pause(due, exc.message))
         except ChannelGone as exc:
-            await self.schedules.release(schedule.id, period, self.owner)
-            await self.schedules.pause(schedule.id, exc.reason)
-            return result("paused")
+            return result(await self.posts.pause(due, exc.reason))
         except RAError as exc:
             retry_at = now + retry_delay(cadence.length)
             if retry_at < end - final_margin(cadence.length) or previous is None:
-                await self.schedules.release(schedule.id, period, self.owner)
+                await self.posts.release(due)
                 if retry_at >= end:
                     await self.schedules.reschedule(
                         schedule.id,
@@ -332,7 +304,7 @@ class Scheduler:
             self.links,
             changes=changes,
             stale_since=stale_since,
-            footer=marker(schedule, period),
+            footer=due.marker,
             late_by=late_by or None,
         )
         image = None
@@ -342,42 +314,25 @@ class Scheduler:
                 picture_title(set_name, len(board.game_ids)),
                 previous=previous[1] if previous else None,
                 stale_since=stale_since,
-                footer=marker(schedule, period),
+                footer=due.marker,
             )
             image = await self.pictures.render(picture)
-        try:
-            message_id = await self.publisher.send(
-                schedule.guild_id,
-                schedule.channel_id,
-                embed,
-                nonce(schedule, period),
-                schedule.message_id if schedule.edit_in_place else None,
-                image=image,
-            )
-        except ChannelGone as exc:
-            await self.schedules.release(schedule.id, period, self.owner)
-            await self.schedules.pause(schedule.id, exc.reason)
-            return result("paused")
-        except PostFailed as exc:
-            await self.schedules.release(schedule.id, period, self.owner)
-            await self.schedules.reschedule(
-                schedule.id,
-                run_at=now + retry_delay(cadence.length),
-                result=f"Discord refused the post ({exc}): retrying",
-            )
-            return result("retry")
-        await self.schedules.posted(
-            schedule,
-            period,
-            message_id,
-            next_run=end,
-            run_at=upcoming,
-            result=(
-                f"posted {period:%Y-%m-%d %H:%M} UTC"
-                + (" from cached figures (RetroAchievements unavailable)" if stale_since else "")
+        failed = await self.posts.send(
+            due,
+            now,
+            embed,
+            image,
+            edit=schedule.message_id if schedule.edit_in_place else None,
+            retry_in=retry_delay(cadence.length),
+            posted=lambda message_id: posted(
+                message_id,
+                done
+                + (" from cached figures (RetroAchievements unavailable)" if stale_since else ""),
+                None if stale_since else snapshot_of(board),
             ),
-            snapshot=None if stale_since else snapshot_of(board),
         )
+        if failed is not None:
+            return result(failed)
         return result("stale" if stale_since else "posted")
 
     async def _build(self, schedule: Schedule) -> tuple[Board, str | None]:
@@ -387,14 +342,6 @@ class Scheduler:
             members, resolved.game_ids, priority=Priority.SCHEDULED
         )
         return board, resolved.set_name
-
-    async def _find_post(self, schedule: Schedule, period: datetime) -> int | None:
-        try:
-            return await self.publisher.find_post(
-                schedule.guild_id, schedule.channel_id, marker(schedule, period)
-            )
-        except (ChannelGone, PostFailed):
-            return None
 
 
 def retry_delay(length: timedelta) -> timedelta:

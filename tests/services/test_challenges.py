@@ -19,9 +19,9 @@ from bot.ra.limiter import Priority, UpstreamLimiter
 from bot.ra.models import EarnedAchievement
 from bot.services.challenges import ChallengePoster, Challenges, tally
 from bot.services.members import LinkedMember
+from bot.services.posting import LEASE, ChannelGone
 from bot.services.ra import RAService
 from bot.services.schedule_times import Cadence
-from bot.services.scheduler import LEASE, ChannelGone
 from bot.store import Store
 from bot.store.challenges import Challenge, ChallengeExists, ChallengeStore
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeFault, FakeRA, fake_ulid
@@ -250,6 +250,20 @@ async def test_the_final_post_is_made_once_across_a_crash_between_the_end_and_th
     assert len(world.channel.posts) == 1
     assert await world.make("process-c").run_due(END + timedelta(days=1)) == []
     assert await world.challenges.posts(challenge.id) == [(END, "posted")]
+
+
+async def test_a_process_that_read_the_challenge_before_another_posted_it_skips_it(
+    world: World,
+) -> None:
+    challenge = await world.add(cadence=None, next_run=END)
+    (first,) = await world.make("process-a").run_due(END + timedelta(minutes=1))
+    assert first.outcome == "final"
+    # Process b had read the challenge before a posted: the claim says "posted", it moves on.
+    late = await world.make("process-b").run_one(challenge, END + timedelta(minutes=2))
+    assert late is not None and late.outcome == "skipped"
+    assert len(world.channel.posts) == 1
+    stored = await world.challenges.get(challenge.id)
+    assert stored is not None and stored.run_at is None and stored.next_run is None
 
 
 async def test_a_restart_after_the_end_before_the_post_posts_it_once(world: World) -> None:

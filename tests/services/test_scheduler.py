@@ -22,10 +22,11 @@ from bot.ra.limiter import UpstreamLimiter
 from bot.services.catalogue import Catalogue
 from bot.services.leaderboard import Leaderboards
 from bot.services.members import LinkedMember
+from bot.services.posting import LEASE, ChannelGone, PostFailed
 from bot.services.ra import RAService
 from bot.services.resolver import GameResolver
 from bot.services.schedule_times import Cadence
-from bot.services.scheduler import LEASE, ChannelGone, PostFailed, Scheduler, spread_offset
+from bot.services.scheduler import Scheduler, spread_offset
 from bot.store import Store
 from bot.store.catalogue import CatalogueStore
 from bot.store.schedules import Schedule, ScheduleStore
@@ -217,6 +218,20 @@ async def test_a_crash_after_sending_does_not_double_the_post(world: World) -> N
     (result,) = await world.make("process-b").run_due(SLOT + LEASE + timedelta(seconds=31))
     assert result.outcome == "recovered"
     assert len(world.channel.posts) == 1
+
+
+async def test_a_process_that_read_the_schedule_before_another_posted_it_skips_it(
+    world: World,
+) -> None:
+    schedule = await world.add_schedule()
+    (first,) = await world.make("process-a").run_due(SLOT)
+    assert first.outcome == "posted"
+    # Process b had read the schedule before a posted it: the claim says "posted", it moves on.
+    late = await world.make("process-b").run_one(schedule, SLOT + timedelta(seconds=5))
+    assert late.outcome == "skipped"
+    assert len(world.channel.posts) == 1
+    after = await world.schedules.get(schedule.id)
+    assert after is not None and after.next_run == SLOT + timedelta(days=1)
 
 
 async def test_without_history_the_nonce_still_prevents_a_double(world: World) -> None:
