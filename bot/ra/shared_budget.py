@@ -50,9 +50,9 @@ PROBATION = 2.5  # seconds a process back on Redis still keeps to its share (> R
 POLL = 0.05  # seconds between asks while every slot is taken (another process frees it)
 FULL_WAIT = 1.0  # local wait while this process's share is in flight (a release wakes it)
 # Starts are spaced 3% wider than 1/rate: between a grant and its request reaching RA each
-# process has its own delay (a few ms, tens under load); over a second's worth of starts this
-# spare absorbs differences of up to 1.03/rate x 3% x rate = about 30 ms between them, so RA
-# does not see more than the rate in one second. A longer stall of one process's event loop
+# process has its own delay (a few ms, tens under load); over a second's worth of starts the
+# spare adds up to 30 ms, which absorbs that much difference between the delays, so RA does
+# not see more than the rate in one second. A longer stall of one process's event loop
 # can bring its request closer to the next one (tests allow 0.25 s: tests/ra/test_shared_budget).
 SPARE = 0.03
 
