@@ -50,7 +50,6 @@ from bot.services.schedule_times import period_start
 from bot.services.scheduler import RunResult, retry_delay, spread_offset
 from bot.store.challenges import Challenge, ChallengeStore
 from bot.store.schedules import Shards
-from bot.store.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -232,17 +231,11 @@ class ChallengePoster:
         )
 
     async def run_due(self, now: datetime) -> list[RunResult]:
-        results = []
-        for challenge in await self.store.due(now, shards=self.shards):
-            try:
-                result = await self.run_one(challenge, now)
-            except StoreError as exc:
-                log.warning("challenges: #%s: store unavailable (%s)", challenge.id, exc)
-                self.loop.failed = True  # look again soon
-                continue
-            if result is not None:
-                results.append(result)
-        return results
+        return await self.loop.run_each(
+            await self.store.due(now, shards=self.shards),
+            lambda challenge: self.run_one(challenge, now),
+            lambda c: f"challenge #{c.id}",
+        )
 
     async def run_one(self, challenge: Challenge, now: datetime) -> RunResult | None:
         command_order.set(new_ticket())  # one post's requests go out together

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.store.store import StoreError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 MAX_SLEEP = 300.0  # look again at least this often (schedules another process changed)
 STORE_RETRY_MAX = 30.0  # seconds between looks at a database that is down (1, 2, 4... s)
@@ -33,6 +36,27 @@ class DueLoop:
     def wake(self) -> None:
         """Something changed: look again now."""
         self._wake.set()
+
+    async def run_each(
+        self,
+        items: Iterable[T],
+        run_one: Callable[[T], Awaitable[R | None]],
+        label: Callable[[T], str],
+    ) -> list[R]:
+        """Run each due item in turn; what each run returned (None: nothing to report). An item
+        whose store calls fail is left for the next pass, which comes soon; the others still
+        run."""
+        results = []
+        for item in items:
+            try:
+                result = await run_one(item)
+            except StoreError as exc:
+                log.warning("%s: %s: store unavailable (%s)", self.name, label(item), exc)
+                self.failed = True
+                continue
+            if result is not None:
+                results.append(result)
+        return results
 
     async def run_forever(
         self,

@@ -50,7 +50,6 @@ from bot.services.posting import ChannelGone, Due, PostOnce, Publisher
 from bot.services.resolver import GameResolver
 from bot.services.schedule_times import next_slot, period_start
 from bot.store.schedules import Schedule, ScheduleStore, Shards
-from bot.store.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -194,17 +193,12 @@ class Scheduler:
 
     async def run_due(self, now: datetime) -> list[RunResult]:
         """Run every schedule due at `now`, one after another."""
-        results = []
         due = await self.schedules.due(now, shards=self.shards)
         if due:
             await self._gather_for(now)
-        for schedule in due:
-            try:
-                results.append(await self.run_one(schedule, now))
-            except StoreError as exc:
-                log.warning("scheduler: schedule #%s: store unavailable (%s)", schedule.id, exc)
-                self.loop.failed = True
-        return results
+        return await self.loop.run_each(
+            due, lambda schedule: self.run_one(schedule, now), lambda s: f"schedule #{s.id}"
+        )
 
     async def run_one(self, schedule: Schedule, now: datetime) -> RunResult:
         command_order.set(new_ticket())  # one board's requests go out together

@@ -6,6 +6,8 @@ import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.services.due_loop import MAX_SLEEP, DueLoop
 from bot.store.store import StoreUnavailable
 
@@ -55,3 +57,22 @@ async def test_a_wake_up_runs_a_pass_at_once_and_a_due_time_is_kept() -> None:
             await ran.get()  # at once, not in an hour
     finally:
         task.cancel()
+
+
+async def test_run_each_leaves_an_item_whose_store_fails_for_the_next_pass(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    loop = DueLoop("test", lambda: datetime.now(UTC))
+    ran: list[int] = []
+
+    async def run_one(item: int) -> str | None:
+        ran.append(item)
+        if item == 2:
+            raise StoreUnavailable("The bot's storage is not answering right now.")
+        return None if item == 3 else f"posted {item}"
+
+    results = await loop.run_each([1, 2, 3, 4], run_one, lambda item: f"item #{item}")
+    assert ran == [1, 2, 3, 4]  # the others still ran
+    assert results == ["posted 1", "posted 4"]  # None: nothing to report
+    assert loop.failed  # the next pass comes soon
+    assert "test: item #2: store unavailable" in caplog.text
