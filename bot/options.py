@@ -1,4 +1,5 @@
-"""Reading the options several commands share: `games`, and whose progress to show.
+"""Reading the options several commands share: `games`, whose progress to show, and the
+channel a schedule or a challenge posts in.
 
 Pure parsing happens before the defer (bad input is answered at once, costs no budget); anything
 that needs the database or RA happens after it.
@@ -24,6 +25,18 @@ GAMES_HELP = (
     "Game titles, ids or RetroAchievements game links, separated by commas, or a game set's name"
 )
 _MENTION = re.compile(r"<@!?(\d{15,21})>")
+
+
+def check_can_post(guild: discord.Guild, channel: discord.TextChannel) -> None:
+    """BadInput unless the channel is this server's and the bot can post embeds in it."""
+    if channel.guild.id != guild.id:
+        raise BadInput("Pick a channel of this server.")
+    permissions = channel.permissions_for(guild.me)
+    if not (permissions.view_channel and permissions.send_messages and permissions.embed_links):
+        raise BadInput(
+            f"The bot cannot post embeds in {channel.mention}: give it View Channel, Send "
+            "Messages and Embed Links there, then try again."
+        )
 
 
 def parse_games_now(

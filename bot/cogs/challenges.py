@@ -25,7 +25,7 @@ from bot.formatting.challenges import (
 )
 from bot.formatting.leaderboard_picture import attach
 from bot.formatting.text import escape
-from bot.options import GAMES_HELP, parse_games_now
+from bot.options import GAMES_HELP, check_can_post, parse_games_now
 from bot.replies import defer, reply
 from bot.services.challenge_times import next_post, parse_window
 from bot.services.game_sets import normalize_name
@@ -206,12 +206,7 @@ class ChallengeCommands(commands.Cog):
             raise BadInput("That channel no longer exists: pick another one.")
         if not isinstance(found, discord.TextChannel):
             raise BadInput("Pick a text channel of this server for the posts.")
-        permissions = found.permissions_for(guild.me)
-        if not (permissions.view_channel and permissions.send_messages and permissions.embed_links):
-            raise BadInput(
-                f"The bot cannot post embeds in {found.mention}: give it View Channel, Send "
-                "Messages and Embed Links there, then try again."
-            )
+        check_can_post(guild, found)
         return found.id
 
     @staticmethod

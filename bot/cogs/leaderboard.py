@@ -21,7 +21,12 @@ from bot.formatting.leaderboard import (
 )
 from bot.formatting.leaderboard_picture import attach, page_picture, picture_title
 from bot.formatting.schedule_budget import estimate_text
-from bot.options import GAMES_HELP, games_charged_and_deferred, parse_games_now
+from bot.options import (
+    GAMES_HELP,
+    check_can_post,
+    games_charged_and_deferred,
+    parse_games_now,
+)
 from bot.parsing import ids_in_part, split_parts
 from bot.replies import defer, reply
 from bot.services.leaderboard import Board
@@ -146,14 +151,7 @@ class LeaderboardCommands(commands.Cog):
         guild = interaction.guild
         assert guild is not None  # guild_only
         hour, minute = parse_time(time)
-        if channel.guild.id != guild.id:
-            raise BadInput("Pick a channel of this server.")
-        permissions = channel.permissions_for(guild.me)
-        if not (permissions.view_channel and permissions.send_messages and permissions.embed_links):
-            raise BadInput(
-                f"The bot cannot post embeds in {channel.mention}: give it View Channel, Send "
-                "Messages and Embed Links there, then try again."
-            )
+        check_can_post(guild, channel)
         parsed = parse_games_now(self.bot, interaction, games)
         await defer(interaction, ephemeral=True)
         resolved = parsed or await self.bot.resolver.resolve(guild.id, games)
