@@ -84,13 +84,13 @@ class GameSets:
     async def create(self, guild_id: int, name: str, game_ids: Sequence[int], by: int) -> GameSet:
         """A new set; `name` comes from parse_set_name."""
         self._check_size(name, len(game_ids))
-        if len(await self.store.list_sets(guild_id)) >= MAX_SETS_PER_GUILD:
+        if len(await self.store.sets.for_guild(guild_id)) >= MAX_SETS_PER_GUILD:
             raise BadInput(
                 f"This server has {MAX_SETS_PER_GUILD} game sets, the most it can have: delete "
                 "one with `/gameset delete` first."
             )
         try:
-            return await self.store.create_set(guild_id, name, list(game_ids), by)
+            return await self.store.sets.create(guild_id, name, list(game_ids), by)
         except SetExists:
             raise BadInput(
                 f"This server already has a set named {shown_name(name)}: pick another name "
@@ -111,7 +111,7 @@ class GameSets:
             self._check_size(name, len(current) + len(added))
             return current + added
 
-        game_set = await self.store.modify_set(guild_id, name, change)
+        game_set = await self.store.sets.modify(guild_id, name, change)
         if game_set is None:
             raise _no_such_set(name)
         return SetChange(game_set, added, present)
@@ -141,21 +141,21 @@ class GameSets:
                 )
             return left
 
-        game_set = await self.store.modify_set(guild_id, name, change)
+        game_set = await self.store.sets.modify(guild_id, name, change)
         if game_set is None:
             raise _no_such_set(name)
         return SetChange(game_set, removed, missing)
 
     async def delete(self, guild_id: int, name: str) -> str:
         """Delete the set; returns its name as it was stored."""
-        game_set = await self.store.get_set(guild_id, name)
-        if game_set is None or not await self.store.delete_set(guild_id, name):
+        game_set = await self.store.sets.get(guild_id, name)
+        if game_set is None or not await self.store.sets.delete(guild_id, name):
             raise _no_such_set(name)
         return game_set.name
 
     async def list_sets(self, guild_id: int) -> list[GameSet]:
         """The guild's sets, by name."""
-        return await self.store.list_sets(guild_id)
+        return await self.store.sets.for_guild(guild_id)
 
     def _check_size(self, name: str, count: int) -> None:
         if count > self.max_games:

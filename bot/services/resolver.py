@@ -73,7 +73,7 @@ class GameResolver:
         parts = split_parts(text)
         resolved = self._read(guild_id, parts, None)
         if resolved is None:
-            sets = {s.name.casefold(): s for s in await self.store.list_sets(guild_id or 0)}
+            sets = {s.name.casefold(): s for s in await self.store.sets.for_guild(guild_id or 0)}
             resolved = self._read(guild_id, parts, sets)
             assert resolved is not None  # with the sets known, every part is read
         self.note_asked(guild_id, resolved.game_ids)

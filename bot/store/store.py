@@ -1,4 +1,5 @@
-"""The Store: every read and write the bot makes, on SQLite or PostgreSQL alike.
+"""The Store: the database, on SQLite or PostgreSQL alike, and the links, members and settings
+in it (game sets, schedules, challenges and the catalogue each have a file of their own here).
 
 SQLAlchemy Core over aiosqlite/asyncpg, so one code path serves both; Alembic migrations run at
 start-up (serialised across processes). SQLite runs in WAL mode with synchronous=FULL, and every
@@ -14,19 +15,22 @@ import functools
 import logging
 import os
 import re
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, event, inspect, select, text, update
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from bot.store.schema import game_sets, guild_members, guild_settings, links
+from bot.store.schema import guild_members, guild_settings, links
+
+if TYPE_CHECKING:
+    from bot.store.game_sets import GameSetStore
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +58,6 @@ class StoreUnavailable(StoreError):
     """The database is locked, read-only or unreachable right now."""
 
 
-class SetExists(StoreError):
-    """A game set by that name exists already in the guild."""
-
-
 @dataclass(frozen=True)
 class Link:
     discord_user_id: int
@@ -66,22 +66,9 @@ class Link:
     linked_at: datetime
 
 
-@dataclass(frozen=True)
-class GameSet:
-    guild_id: int
-    name: str
-    game_ids: list[int]
-    created_by: int
-    updated_at: datetime
-
-
 def as_utc(value: datetime) -> datetime:
     """SQLite hands back naive datetimes: they were written in UTC."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _ids(csv: str) -> list[int]:
-    return [int(part) for part in csv.split(",") if part]
 
 
 def async_url(database_url: str) -> str:
@@ -173,13 +160,19 @@ class Store:
         self.dialect = engine.dialect.name
         # Transactions that read, then write what they read: the write lock comes first.
         self._locking_engine = engine.execution_options(**{_WRITE_LOCK: True})
-        self._set_lock = asyncio.Lock()
         # Since when the database has not been usable (None: it answers), and why.
         self.down_since: datetime | None = None
         self.problem = ""
 
     def __repr__(self) -> str:
         return f"<Store {self.dialect}>"
+
+    @functools.cached_property
+    def sets(self) -> GameSetStore:
+        """The guilds' game sets (bot/store/game_sets.py), as the other tables have a file each."""
+        from bot.store.game_sets import GameSetStore  # it imports this module
+
+        return GameSetStore(self)
 
     @classmethod
     async def open(cls, database_url: str, *, busy_timeout: float = 5.0) -> Store:
@@ -405,95 +398,6 @@ class Store:
                 select(guild_settings).where(guild_settings.c.commands_per_minute.is_not(None))
             )
             return {row.guild_id: row.commands_per_minute for row in rows}
-
-    # -- game sets -------------------------------------------------------------------------------
-
-    @staticmethod
-    def _set(row: Any) -> GameSet:
-        return GameSet(
-            row.guild_id, row.name, _ids(row.game_ids), row.created_by, as_utc(row.updated_at)
-        )
-
-    async def create_set(
-        self, guild_id: int, name: str, game_ids: Sequence[int], created_by: int
-    ) -> GameSet:
-        now = datetime.now(UTC)
-        try:
-            async with self.transaction() as conn:
-                await conn.execute(
-                    game_sets.insert().values(
-                        guild_id=guild_id,
-                        name_key=name.casefold(),
-                        name=name,
-                        game_ids=",".join(map(str, game_ids)),
-                        created_by=created_by,
-                        updated_at=now,
-                    )
-                )
-        except IntegrityError:
-            raise SetExists(f"set {name!r} exists") from None
-        return GameSet(guild_id, name, list(game_ids), created_by, now)
-
-    async def get_set(self, guild_id: int, name: str) -> GameSet | None:
-        async with self.transaction() as conn:
-            row = (
-                await conn.execute(
-                    select(game_sets).where(
-                        game_sets.c.guild_id == guild_id,
-                        game_sets.c.name_key == name.casefold(),
-                    )
-                )
-            ).first()
-        return self._set(row) if row is not None else None
-
-    async def modify_set(
-        self, guild_id: int, name: str, change: Callable[[list[int]], list[int]]
-    ) -> GameSet | None:
-        """Read a set's games, apply `change`, write them back, in one transaction.
-
-        None if there is no such set. Concurrent changes never lose one another: the row is
-        locked on PostgreSQL (SELECT ... FOR UPDATE), the database is on SQLite (BEGIN
-        IMMEDIATE), and writes to a set take turns within the process.
-        """
-        async with self._set_lock, self.transaction(write_lock=True) as conn:
-            row = (
-                await conn.execute(
-                    select(game_sets)
-                    .where(
-                        game_sets.c.guild_id == guild_id,
-                        game_sets.c.name_key == name.casefold(),
-                    )
-                    .with_for_update()
-                )
-            ).first()
-            if row is None:
-                return None
-            game_ids = change(_ids(row.game_ids))
-            now = datetime.now(UTC)
-            await conn.execute(
-                update(game_sets)
-                .where(game_sets.c.guild_id == guild_id, game_sets.c.name_key == row.name_key)
-                .values(game_ids=",".join(map(str, game_ids)), updated_at=now)
-            )
-        return GameSet(guild_id, row.name, game_ids, row.created_by, now)
-
-    async def delete_set(self, guild_id: int, name: str) -> bool:
-        async with self.transaction() as conn:
-            result = await conn.execute(
-                delete(game_sets).where(
-                    game_sets.c.guild_id == guild_id, game_sets.c.name_key == name.casefold()
-                )
-            )
-        return bool(result.rowcount)
-
-    async def list_sets(self, guild_id: int) -> list[GameSet]:
-        async with self.transaction() as conn:
-            rows = await conn.execute(
-                select(game_sets)
-                .where(game_sets.c.guild_id == guild_id)
-                .order_by(game_sets.c.name_key)
-            )
-            return [self._set(row) for row in rows]
 
 
 def _is_connection_error(exc: DBAPIError) -> bool:

@@ -33,7 +33,7 @@ async def test_titles_the_bot_has_seen_are_suggested_without_asking_ra(harness: 
 
 async def test_game_sets_are_suggested(harness: Harness) -> None:
     guild = harness.discord.guild_ids[0]
-    await harness.bot.store.create_set(guild, "Monthly Challenge", [1, 228], 1)
+    await harness.bot.store.sets.create(guild, "Monthly Challenge", [1, 228], 1)
     choices = await suggest(harness, "leaderboard show", "month")
     assert {"name": "Set Monthly Challenge (2 games)", "value": "Monthly Challenge"} in choices
 

@@ -268,7 +268,7 @@ async def test_a_channel_discord_could_not_resolve_is_said_plainly(harness: Harn
 
 
 async def test_create_offers_the_games_autocomplete(harness: Harness) -> None:
-    await harness.bot.store.create_set(harness.discord.guild_ids[0], "Monthly", [1], 1)
+    await harness.bot.store.sets.create(harness.discord.guild_ids[0], "Monthly", [1], 1)
     interaction = await harness.discord.send_interaction(
         "challenge create",
         [{"name": "name", "value": "x"}, {"name": "games", "value": "Mon", "focused": True}],

@@ -22,7 +22,7 @@ ADMIN_COMMANDS = [
 
 
 async def stored_sets(harness: Harness, guild_id: int | None = None) -> list[GameSet]:
-    return await harness.bot.store.list_sets(guild_id or harness.discord.guild_ids[0])
+    return await harness.bot.store.sets.for_guild(guild_id or harness.discord.guild_ids[0])
 
 
 async def send(
@@ -343,7 +343,7 @@ def fake_interaction(harness: Harness, guild_id: int | None = 0) -> Any:
 async def test_set_names_are_bounded_to_25_choices_of_100_characters(harness: Harness) -> None:
     guild = harness.discord.guild_ids[0]
     for i in range(30):
-        await harness.bot.store.create_set(guild, f"Set {i:02d}", [1], 1)
+        await harness.bot.store.sets.create(guild, f"Set {i:02d}", [1], 1)
     choices = await autocomplete.set_names(fake_interaction(harness), "")
     assert len(choices) == 25
     assert [c.value for c in choices[:2]] == ["Set 00", "Set 01"]

@@ -122,7 +122,7 @@ async def test_long_boards_paginate_for_the_caller_only(harness: Harness) -> Non
 async def test_a_game_set_name_and_unknown_games(harness: Harness) -> None:
     guild = harness.discord.guild_ids[0]
     await seed_members(harness, guild, 2)
-    await harness.bot.store.create_set(guild, "Monthly", [1, 999999], 1)
+    await harness.bot.store.sets.create(guild, "Monthly", [1, 999999], 1)
     answer = await harness.answer("leaderboard show", games="monthly")
     embed = answer["embeds"][0]
     assert embed["title"] == "Leaderboard · Monthly"

@@ -83,7 +83,7 @@ async def test_postgresql_restart_while_the_bot_runs(start_bot: Any, pg_cluster:
     # Nothing acknowledged was lost; the refused writes were not half-made.
     assert (await harness.bot.store.get_link(owner)).ra_name == "MaxMilyin"  # type: ignore[union-attr]
     assert (await harness.bot.store.get_link(member)).ra_name == "Scott"  # type: ignore[union-attr]
-    assert await harness.bot.store.list_sets(guild) == []
+    assert await harness.bot.store.sets.for_guild(guild) == []
     (schedule,) = await harness.bot.schedules.for_guild(guild)
     assert schedule.next_run == slot + timedelta(days=1)
     assert len(fake.channel_messages[channel]) == 1

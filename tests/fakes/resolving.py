@@ -16,7 +16,7 @@ def resolver(
     games: Iterable[CatalogueGame] | None = None, store: Any = None, max_games: int = 50
 ) -> GameResolver:
     """`games`: the catalogue in memory (None: not loaded yet). `store`: anything with the
-    store's `list_sets` (None: no set is ever looked up, so use guild None)."""
+    store's `sets.for_guild` (None: no set is ever looked up, so use guild None)."""
     catalogue = Catalogue(cast(Any, None), cast(Any, None), owner="test")
     if games is not None:
         catalogue.index = TitleIndex(games)

@@ -97,7 +97,7 @@ def test_a_lookup_name_only_needs_to_be_non_empty() -> None:
 async def test_create_stores_the_set_in_order(sets: GameSets, store: Store) -> None:
     created = await sets.create(GUILD, "Summer", [14402, 1, 999999], ADMIN)
     assert created.name == "Summer" and created.game_ids == [14402, 1, 999999]
-    stored = await store.get_set(GUILD, "summer")
+    stored = await store.sets.get(GUILD, "summer")
     assert stored is not None and stored.game_ids == [14402, 1, 999999]
     assert stored.created_by == ADMIN
 
@@ -126,12 +126,12 @@ async def test_create_refuses_more_games_than_a_command_takes(
 ) -> None:
     with pytest.raises(BadInput, match="at most 5 games and \\*\\*Big\\*\\* would have 6"):
         await sets.create(GUILD, "Big", [1, 2, 3, 4, 5, 6], ADMIN)
-    assert await store.list_sets(GUILD) == []
+    assert await store.sets.for_guild(GUILD) == []
 
 
 async def test_a_guild_has_a_bounded_number_of_sets(sets: GameSets, store: Store) -> None:
     for i in range(MAX_SETS_PER_GUILD):
-        await store.create_set(GUILD, f"Set {i}", [1], ADMIN)
+        await store.sets.create(GUILD, f"Set {i}", [1], ADMIN)
     with pytest.raises(BadInput, match=f"has {MAX_SETS_PER_GUILD} game sets"):
         await sets.create(GUILD, "One more", [1], ADMIN)
     await sets.create(OTHER_GUILD, "One more", [1], ADMIN)
@@ -162,7 +162,7 @@ async def test_add_past_the_limit_is_refused_and_changes_nothing(
     await sets.create(GUILD, "Summer", [1, 2, 3, 4], ADMIN)
     with pytest.raises(BadInput, match="at most 5 games and \\*\\*Summer\\*\\* would have 6"):
         await sets.add(GUILD, "Summer", [5, 6])
-    stored = await store.get_set(GUILD, "Summer")
+    stored = await store.sets.get(GUILD, "Summer")
     assert stored is not None and stored.game_ids == [1, 2, 3, 4]
 
 
@@ -191,7 +191,7 @@ async def test_remove_of_games_not_in_the_set_says_so(sets: GameSets, store: Sto
         "**Summer** does not have the games 7, 8: nothing changed (`/gameset list` shows its "
         "games)."
     )
-    stored = await store.get_set(GUILD, "Summer")
+    stored = await store.sets.get(GUILD, "Summer")
     assert stored is not None and stored.game_ids == [1, 2]
 
 
@@ -199,7 +199,7 @@ async def test_remove_never_empties_a_set(sets: GameSets, store: Store) -> None:
     await sets.create(GUILD, "Summer", [1, 2], ADMIN)
     with pytest.raises(BadInput, match="would leave \\*\\*Summer\\*\\* empty"):
         await sets.remove(GUILD, "Summer", [1, 2])
-    stored = await store.get_set(GUILD, "Summer")
+    stored = await store.sets.get(GUILD, "Summer")
     assert stored is not None and stored.game_ids == [1, 2]
 
 
@@ -207,7 +207,7 @@ async def test_concurrent_adds_lose_nothing(store: Store) -> None:
     sets = GameSets(store, max_games=50)
     await sets.create(GUILD, "Summer", [1], ADMIN)
     await asyncio.gather(*(sets.add(GUILD, "Summer", [i]) for i in range(2, 22)))
-    stored = await store.get_set(GUILD, "Summer")
+    stored = await store.sets.get(GUILD, "Summer")
     assert stored is not None and sorted(stored.game_ids) == list(range(1, 22))
 
 
@@ -217,7 +217,7 @@ async def test_concurrent_adds_lose_nothing(store: Store) -> None:
 async def test_delete_returns_the_stored_name(sets: GameSets, store: Store) -> None:
     await sets.create(GUILD, "Summer Event", [1], ADMIN)
     assert await sets.delete(GUILD, "summer event") == "Summer Event"
-    assert await store.list_sets(GUILD) == []
+    assert await store.sets.for_guild(GUILD) == []
 
 
 async def test_delete_of_a_missing_set_says_so_with_the_name_escaped(sets: GameSets) -> None:

@@ -22,13 +22,15 @@ NOW = datetime(2024, 5, 1, tzinfo=UTC)
 
 
 class SetsOnly:
-    """The one store method resolve() uses, over a dict (the store has its own tests)."""
+    """The one store method resolve() uses (`store.sets.for_guild`), over a dict (the store
+    has its own tests)."""
 
     def __init__(self, sets: dict[str, list[int]]) -> None:
-        self.sets = {normalize_name(k).casefold(): (k, v) for k, v in sets.items()}
+        self.by_key = {normalize_name(k).casefold(): (k, v) for k, v in sets.items()}
+        self.sets = self
 
-    async def list_sets(self, guild_id: int) -> list[GameSet]:
-        return [GameSet(guild_id, name, ids, 1, NOW) for name, ids in self.sets.values()]
+    async def for_guild(self, guild_id: int) -> list[GameSet]:
+        return [GameSet(guild_id, name, ids, 1, NOW) for name, ids in self.by_key.values()]
 
 
 GAMES = [CatalogueGame(i, t, c, CONSOLES[c], i, 20, 200) for i, t, c in TRICKY]

@@ -76,7 +76,7 @@ async def write_until_refused(store: Store, acked: dict[int, str]) -> StoreUnava
         user = 10_000 + n
         try:
             await store.set_link(user, ULID, f"user{n}" + "x" * 200)
-            await store.create_set(1, f"set {n}", list(range(1, 51)), user)
+            await store.sets.create(1, f"set {n}", list(range(1, 51)), user)
         except StoreUnavailable as refused:
             return refused
         acked[user] = f"user{n}" + "x" * 200
@@ -117,7 +117,7 @@ async def test_file_system_turning_read_only_mid_run(small_disk: Path) -> None:
     store = await Store.open(f"sqlite:///{path}")
     try:
         await store.set_link(1, ULID, "Alice")
-        await store.create_set(7, "Faves", [1, 2], 1)
+        await store.sets.create(7, "Faves", [1, 2], 1)
         # The kernel refuses a read-only remount while files are open for writing: the pool's
         # connections close first (as they do when recycled); the store reconnects on its own.
         await store.engine.dispose()
@@ -125,7 +125,7 @@ async def test_file_system_turning_read_only_mid_run(small_disk: Path) -> None:
         assert done.returncode == 0, done.stderr
         for write in (
             store.set_link(2, ULID, "Bob"),
-            store.create_set(7, "More", [3], 1),
+            store.sets.create(7, "More", [3], 1),
             store.delete_link(1),
         ):
             with pytest.raises(StoreUnavailable) as refused:
@@ -140,7 +140,7 @@ async def test_file_system_turning_read_only_mid_run(small_disk: Path) -> None:
         assert _mount("-o", "remount,rw", str(small_disk)).returncode == 0
         await store.set_link(2, ULID, "Bob")
         assert (await store.get_link(2)) is not None
-        assert [s.name for s in await store.list_sets(7)] == ["Faves"]
+        assert [s.name for s in await store.sets.for_guild(7)] == ["Faves"]
         assert (await store.get_link(1)) is not None  # the refused delete did nothing
     finally:
         await store.close()

@@ -145,7 +145,7 @@ async def test_read_only_directory_caught_by_sqlite_itself(
 async def test_locked_database_is_unavailable_not_a_crash(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     store = await Store.open(url(path), busy_timeout=0.2)
-    await store.create_set(1, "Faves", [1], USER)
+    await store.sets.create(1, "Faves", [1], USER)
     holder = sqlite3.connect(path, isolation_level=None)
     try:
         holder.execute("BEGIN EXCLUSIVE")
@@ -157,14 +157,14 @@ async def test_locked_database_is_unavailable_not_a_crash(tmp_path: Path) -> Non
         assert info.value.__cause__ is None and info.value.__suppress_context__  # from None
         assert 0.15 <= waited < 3, waited  # it waited busy_timeout, then gave up
         with pytest.raises(StoreUnavailable):
-            await store.modify_set(1, "faves", lambda ids: [*ids, 2])
+            await store.sets.modify(1, "faves", lambda ids: [*ids, 2])
         # WAL: readers are not blocked by a writer.
         assert await store.get_link(USER) is None
-        faves = await store.get_set(1, "faves")
+        faves = await store.sets.get(1, "faves")
         assert faves is not None and faves.game_ids == [1]
         holder.execute("ROLLBACK")
         await store.set_link(USER, "01H00000000000000000000001", "Alice")
-        assert await store.modify_set(1, "faves", lambda ids: [*ids, 2]) is not None
+        assert await store.sets.modify(1, "faves", lambda ids: [*ids, 2]) is not None
     finally:
         holder.close()
         await store.close()
@@ -239,7 +239,7 @@ async def main():
     base = int(sys.argv[2])
     for n in range(base, base + 100000):
         await store.set_link(n, f"01H{n:023d}", f"user{n}")
-        await store.create_set(1, f"set{n}", [n], n)
+        await store.sets.create(1, f"set{n}", [n], n)
         print("ACK", n, flush=True)
 
 asyncio.run(main())
@@ -284,7 +284,7 @@ async def test_acknowledged_writes_survive_kill_9(tmp_path: Path, acks: list[int
         assert sorted(links) == sorted(acknowledged)
         for n in acknowledged:
             assert links[n].ra_name == f"user{n}"
-            faves = await store.get_set(1, f"SET{n}")
+            faves = await store.sets.get(1, f"SET{n}")
             assert faves is not None and faves.game_ids == [n]
         async with store.engine.connect() as conn:
             assert (await conn.execute(text("PRAGMA integrity_check"))).scalar_one() == "ok"

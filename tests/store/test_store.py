@@ -200,58 +200,58 @@ async def test_guild_rates(store: Store) -> None:
 
 
 async def test_create_and_get_set_by_any_case(store: Store) -> None:
-    made = await store.create_set(GUILD, "SNES Faves", [228, 14402, 1], ALICE)
+    made = await store.sets.create(GUILD, "SNES Faves", [228, 14402, 1], ALICE)
     assert made == GameSet(GUILD, "SNES Faves", [228, 14402, 1], ALICE, made.updated_at)
     for name in ("SNES Faves", "snes faves", "SNES FAVES", "sNeS fAvEs"):
-        assert await store.get_set(GUILD, name) == made
-    assert await store.get_set(OTHER_GUILD, "SNES Faves") is None
-    assert await store.get_set(GUILD, "other") is None
-    empty = await store.create_set(GUILD, "empty", [], BOB)
-    assert await store.get_set(GUILD, "EMPTY") == empty
+        assert await store.sets.get(GUILD, name) == made
+    assert await store.sets.get(OTHER_GUILD, "SNES Faves") is None
+    assert await store.sets.get(GUILD, "other") is None
+    empty = await store.sets.create(GUILD, "empty", [], BOB)
+    assert await store.sets.get(GUILD, "EMPTY") == empty
     assert empty.game_ids == []
 
 
 async def test_duplicate_set_name_any_case_raises_set_exists(store: Store) -> None:
-    made = await store.create_set(GUILD, "Faves", [1], ALICE)
+    made = await store.sets.create(GUILD, "Faves", [1], ALICE)
     with pytest.raises(SetExists) as info:
-        await store.create_set(GUILD, "FAVES", [2], BOB)
+        await store.sets.create(GUILD, "FAVES", [2], BOB)
     assert isinstance(info.value, StoreError)
     assert "FAVES" in info.value.message
-    assert await store.get_set(GUILD, "faves") == made  # untouched
-    assert (await store.create_set(OTHER_GUILD, "faves", [3], BOB)).game_ids == [3]
-    assert await store.get_set(GUILD, "faves") == made  # the store still works after the error
+    assert await store.sets.get(GUILD, "faves") == made  # untouched
+    assert (await store.sets.create(OTHER_GUILD, "faves", [3], BOB)).game_ids == [3]
+    assert await store.sets.get(GUILD, "faves") == made  # the store still works after the error
 
 
 async def test_modify_set(store: Store) -> None:
-    made = await store.create_set(GUILD, "Faves", [1, 2], ALICE)
-    assert await store.modify_set(GUILD, "nope", lambda ids: [*ids, 3]) is None
-    changed = await store.modify_set(GUILD, "FAVES", lambda ids: [*ids, 3])
+    made = await store.sets.create(GUILD, "Faves", [1, 2], ALICE)
+    assert await store.sets.modify(GUILD, "nope", lambda ids: [*ids, 3]) is None
+    changed = await store.sets.modify(GUILD, "FAVES", lambda ids: [*ids, 3])
     assert changed is not None
     assert changed == GameSet(GUILD, "Faves", [1, 2, 3], ALICE, changed.updated_at)
     assert changed.updated_at >= made.updated_at
-    assert await store.get_set(GUILD, "faves") == changed
-    removed = await store.modify_set(GUILD, "faves", lambda ids: [i for i in ids if i != 2])
+    assert await store.sets.get(GUILD, "faves") == changed
+    removed = await store.sets.modify(GUILD, "faves", lambda ids: [i for i in ids if i != 2])
     assert removed is not None and removed.game_ids == [1, 3]
-    assert (await store.get_set(GUILD, "faves")) == removed
+    assert (await store.sets.get(GUILD, "faves")) == removed
 
 
 async def test_modify_set_failing_change_writes_nothing(store: Store) -> None:
-    made = await store.create_set(GUILD, "Faves", [1], ALICE)
+    made = await store.sets.create(GUILD, "Faves", [1], ALICE)
 
     def boom(ids: list[int]) -> list[int]:
         raise ValueError("no")
 
     with pytest.raises(ValueError, match="no"):
-        await store.modify_set(GUILD, "faves", boom)
-    assert await store.get_set(GUILD, "faves") == made
-    after = await asyncio.wait_for(store.modify_set(GUILD, "faves", lambda ids: [*ids, 2]), 5)
+        await store.sets.modify(GUILD, "faves", boom)
+    assert await store.sets.get(GUILD, "faves") == made
+    after = await asyncio.wait_for(store.sets.modify(GUILD, "faves", lambda ids: [*ids, 2]), 5)
     assert after is not None and after.game_ids == [1, 2]
 
 
 async def test_concurrent_modify_set_appends_all_land(store: Store) -> None:
-    await store.create_set(GUILD, "Faves", [], ALICE)
-    await asyncio.gather(*(store.modify_set(GUILD, "faves", append(n)) for n in range(20)))
-    got = await store.get_set(GUILD, "faves")
+    await store.sets.create(GUILD, "Faves", [], ALICE)
+    await asyncio.gather(*(store.sets.modify(GUILD, "faves", append(n)) for n in range(20)))
+    got = await store.sets.get(GUILD, "faves")
     assert got is not None and sorted(got.game_ids) == list(range(20))
 
 
@@ -259,35 +259,36 @@ async def test_concurrent_modify_set_from_two_processes_all_land(
     store: Store, second_store: Store
 ) -> None:
     """Two engines (as two bot processes would): the read and the write are one transaction."""
-    await store.create_set(GUILD, "Faves", [], ALICE)
+    await store.sets.create(GUILD, "Faves", [], ALICE)
     await asyncio.gather(
         *(
-            (store if n % 2 else second_store).modify_set(GUILD, "faves", append(n))
+            (store if n % 2 else second_store).sets.modify(GUILD, "faves", append(n))
             for n in range(20)
         )
     )
-    got = await store.get_set(GUILD, "faves")
+    got = await store.sets.get(GUILD, "faves")
     assert got is not None and sorted(got.game_ids) == list(range(20))
 
 
 async def test_delete_set(store: Store) -> None:
-    await store.create_set(GUILD, "Faves", [1], ALICE)
-    await store.create_set(OTHER_GUILD, "Faves", [2], ALICE)
-    assert await store.delete_set(GUILD, "nope") is False
-    assert await store.delete_set(GUILD, "FAVES") is True
-    assert await store.get_set(GUILD, "faves") is None
-    assert await store.delete_set(GUILD, "faves") is False
-    assert await store.get_set(OTHER_GUILD, "faves") is not None
-    await store.create_set(GUILD, "faves", [3], BOB)  # the name is free again
+    await store.sets.create(GUILD, "Faves", [1], ALICE)
+    await store.sets.create(OTHER_GUILD, "Faves", [2], ALICE)
+    assert await store.sets.delete(GUILD, "nope") is False
+    assert await store.sets.delete(GUILD, "FAVES") is True
+    assert await store.sets.get(GUILD, "faves") is None
+    assert await store.sets.delete(GUILD, "faves") is False
+    assert await store.sets.get(OTHER_GUILD, "faves") is not None
+    await store.sets.create(GUILD, "faves", [3], BOB)  # the name is free again
 
 
 async def test_list_sets_by_name_ignoring_case(store: Store) -> None:
     for name in ("mario", "Zelda", "ALPHA", "beta"):
-        await store.create_set(GUILD, name, [1], ALICE)
-    await store.create_set(OTHER_GUILD, "aaa", [1], ALICE)
-    assert [s.name for s in await store.list_sets(GUILD)] == ["ALPHA", "beta", "mario", "Zelda"]
-    assert [s.name for s in await store.list_sets(OTHER_GUILD)] == ["aaa"]
-    assert await store.list_sets(333) == []
+        await store.sets.create(GUILD, name, [1], ALICE)
+    await store.sets.create(OTHER_GUILD, "aaa", [1], ALICE)
+    names = [s.name for s in await store.sets.for_guild(GUILD)]
+    assert names == ["ALPHA", "beta", "mario", "Zelda"]
+    assert [s.name for s in await store.sets.for_guild(OTHER_GUILD)] == ["aaa"]
+    assert await store.sets.for_guild(333) == []
 
 
 # -- opening ---------------------------------------------------------------------------------------
@@ -299,7 +300,7 @@ async def test_reopening_runs_no_migration_and_keeps_data(
     caplog.set_level(logging.INFO, logger="alembic")
     first = await Store.open(database_url)
     await first.set_link(ALICE, ulid(1), "Alice")
-    await first.create_set(GUILD, "Faves", [1, 2], ALICE)
+    await first.sets.create(GUILD, "Faves", [1, 2], ALICE)
     await first.close()
     assert any("Running upgrade" in r.getMessage() for r in caplog.records)
     caplog.clear()
@@ -308,7 +309,7 @@ async def test_reopening_runs_no_migration_and_keeps_data(
     try:
         assert not [r.getMessage() for r in caplog.records if "Running upgrade" in r.getMessage()]
         assert (await again.get_link(ALICE)) is not None
-        faves = await again.get_set(GUILD, "faves")
+        faves = await again.sets.get(GUILD, "faves")
         assert faves is not None and faves.game_ids == [1, 2]
         async with again.engine.connect() as conn:
             versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
