@@ -130,3 +130,13 @@ async def store(database_url: str) -> AsyncIterator[Store]:
         yield opened
     finally:
         await opened.close()
+
+
+@pytest_asyncio.fixture
+async def second_store(database_url: str, store: Store) -> AsyncIterator[Store]:
+    """Another engine on the same database: what a second bot process (or a restart) sees."""
+    other = await Store.open(database_url)
+    try:
+        yield other
+    finally:
+        await other.close()

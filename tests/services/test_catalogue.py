@@ -154,15 +154,6 @@ async def world(store: Store) -> AsyncIterator[World]:
         yield World(fake, store, session, Clock(T0))
 
 
-@pytest_asyncio.fixture
-async def second_store(database_url: str, store: Store) -> AsyncIterator[Store]:
-    """Another engine on the same database: what a second bot process (or a restart) sees."""
-    other = await Store.open(database_url)
-    try:
-        yield other
-    finally:
-        await other.close()
-
 
 # -- the first refresh -----------------------------------------------------------------------------
 

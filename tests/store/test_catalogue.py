@@ -4,7 +4,6 @@ the lease that lets one process of several refresh the catalogue."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest_asyncio
@@ -60,15 +59,6 @@ async def by_id(catalogue: CatalogueStore) -> dict[int, Row]:
 async def catalogue(store: Store) -> CatalogueStore:
     return CatalogueStore(store)
 
-
-@pytest_asyncio.fixture
-async def second_store(database_url: str, store: Store) -> AsyncIterator[Store]:
-    """Another engine on the same database: what a second bot process would see."""
-    other = await Store.open(database_url)
-    try:
-        yield other
-    finally:
-        await other.close()
 
 
 async def claim(catalogue: CatalogueStore, owner: str, at: datetime) -> bool:

@@ -6,12 +6,11 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from sqlalchemy import Table, func, select, text
 
 from bot.store import GameSet, Link, SetExists, Store, StoreError
@@ -38,15 +37,6 @@ async def count(store: Store, table: Table) -> int:
 def append(n: int) -> Callable[[list[int]], list[int]]:
     return lambda ids: [*ids, n]
 
-
-@pytest_asyncio.fixture
-async def second_store(database_url: str, store: Store) -> AsyncIterator[Store]:
-    """Another engine on the same database: what a second bot process would see."""
-    other = await Store.open(database_url)
-    try:
-        yield other
-    finally:
-        await other.close()
 
 
 # -- links -----------------------------------------------------------------------------------------
