@@ -27,8 +27,9 @@ from typing import Any
 
 from bench.common import ms, percentile, table, title, verdict
 from bot import autocomplete
-from bot.ra.models import CatalogueGame, compact_icon
-from bot.services.titles import TitleIndex, search_key
+from bot.models.ra import CatalogueGame, compact_icon
+from bot.models.titles import search_key
+from bot.services.titles import TitleIndex
 from tests.fakes.catalogue import seed_catalogue
 from tests.fakes.fake_ra import FakeRA
 

@@ -26,15 +26,14 @@ import aiohttp
 from bench.common import table, title, verdict
 from bot.formatting.challenges import standings_embed
 from bot.formatting.progress import Links
+from bot.models.challenges import Challenge
+from bot.models.members import Link, LinkedMember
+from bot.models.schedule_times import Cadence
 from bot.ra.client import USER_AGENT, RAClient
 from bot.ra.limiter import UpstreamLimiter
 from bot.services.challenges import Challenges
 from bot.services.leaderboard import Leaderboards
-from bot.services.members import LinkedMember
 from bot.services.ra import RAService
-from bot.services.schedule_times import Cadence
-from bot.store import Link
-from bot.store.challenges import Challenge
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeRA, fake_ulid
 
 SIZES = (10, 50, 200)

@@ -57,9 +57,9 @@ async def seed(database: Path, fake: FakeDiscord, fake_ra: FakeRA) -> list[int]:
         fake_ra.add_user(name)
         fake_ra.set_progress(name, 1, achieved=n % 20, score=n * 5)
         uid = fake.add_member(guild, f"board{n:03d}")
-        await store.set_link(uid, fake_ulid(name), name)
+        await store.links.set_link(uid, fake_ulid(name), name)
         uids.append(uid)
-    await store.mark_seen(guild, uids)
+    await store.links.mark_seen(guild, uids)
     await store.close()
     for n in range(2 * PROGRESSES):
         fake_ra.add_user(f"Solo{n:02d}")

@@ -26,13 +26,12 @@ import aiohttp
 from bench.common import table, title, verdict
 from bot.formatting.leaderboard import board_page
 from bot.formatting.progress import Links
+from bot.models.members import Link, LinkedMember
 from bot.ra.client import USER_AGENT, RAClient
 from bot.ra.limiter import Priority, UpstreamLimiter
 from bot.services.leaderboard import Leaderboards
-from bot.services.members import LinkedMember
 from bot.services.ra import RAService
 from bot.stats import Stats
-from bot.store import Link
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeRA, fake_ulid
 
 MEMBERS = 200

@@ -37,10 +37,9 @@ from bench.common import (
     verdict,
     wait_connected,
 )
-from bot.services.schedule_times import Cadence
+from bot.models.schedule_times import Cadence
 from bot.services.scheduler import spread_offset
 from bot.store import Store
-from bot.store.schedules import ScheduleStore
 from tests.e2e.conftest import bot_environment
 from tests.e2e.fake_discord import FakeDiscord
 from tests.fakes.fake_ra import FakeRA, fake_ulid
@@ -77,14 +76,14 @@ async def seed(database: Path, fake: FakeDiscord, fake_ra: FakeRA, slot: datetim
             fake_ra.set_progress(f"Player{k:02d}", game, achieved=(k + game) % 30,
                                  score=(k + game) % 30 * 10)
     store = await Store.open(f"sqlite:///{database}")
-    schedules = ScheduleStore(store)
+    schedules = store.schedules
     for guild, (players, games) in zip(fake.guild_ids, plan(), strict=True):
         uids = []
         for k in players:
             uid = fake.add_member(guild, f"player{k:02d}")
-            await store.set_link(uid, fake_ulid(f"Player{k:02d}"), f"Player{k:02d}")
+            await store.links.set_link(uid, fake_ulid(f"Player{k:02d}"), f"Player{k:02d}")
             uids.append(uid)
-        await store.mark_seen(guild, uids)
+        await store.links.mark_seen(guild, uids)
         created = await schedules.create(
             guild_id=guild, channel_id=fake.channel_ids[guild],
             games=", ".join(map(str, games)), cadence=Cadence.HOURLY, hour=0,

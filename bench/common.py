@@ -219,7 +219,7 @@ def match_schema(database: Path, src: Path) -> None:
         return
     from sqlalchemy import create_engine
 
-    from bot.store.store import MIGRATIONS
+    from bot.store.upgrade import MIGRATIONS
 
     engine = create_engine(f"sqlite:///{database}")
     with engine.begin() as connection:

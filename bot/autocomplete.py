@@ -16,14 +16,14 @@ import discord
 from discord import app_commands
 
 from bot.errors import BadInput
+from bot.models.game_sets import normalize_name
 from bot.parsing import ids_in_part
-from bot.services.game_sets import normalize_name
 from bot.services.resolver import MAX_TITLE_PARTS
 
 if TYPE_CHECKING:
     from bot.bot import RABot
-    from bot.ra.models import CatalogueGame
-    from bot.store import GameSet
+    from bot.models.game_sets import GameSet
+    from bot.models.ra import CatalogueGame
 
 log = logging.getLogger(__name__)
 

@@ -38,9 +38,6 @@ from bot.services.scheduler import Scheduler
 from bot.services.shared_cache import SharedCacheClient
 from bot.stats import Stats
 from bot.store import Store
-from bot.store.catalogue import CatalogueStore
-from bot.store.challenges import ChallengeStore
-from bot.store.schedules import ScheduleStore
 from bot.tree import BotTree
 
 log = logging.getLogger(__name__)
@@ -82,7 +79,6 @@ class RABot(commands.AutoShardedBot):
     ra: RAService
     members: Members
     leaderboards: Leaderboards
-    schedules: ScheduleStore
     scheduler: Scheduler
     pictures: BoardPictures
     game_sets: GameSets
@@ -92,7 +88,6 @@ class RABot(commands.AutoShardedBot):
     stats: Stats
     links: Links
     challenges: Challenges
-    challenge_store: ChallengeStore
     challenge_poster: ChallengePoster
 
     def __init__(self, settings: Settings) -> None:
@@ -177,7 +172,7 @@ class RABot(commands.AutoShardedBot):
         self.store = await Store.open(s.database_url)
         owner = f"{socket.gethostname()}:{os.getpid()}"
         self.catalogue = Catalogue(
-            CatalogueStore(self.store),
+            self.store.catalogue,
             client,
             owner=owner,
             refresh_seconds=s.catalogue_refresh_hours * 3600,
@@ -191,13 +186,12 @@ class RABot(commands.AutoShardedBot):
             catalogue=self.catalogue.info,
             scheduled_max_age=s.scheduled_progress_max_age_seconds,
         )
-        for guild_id, per_minute in (await self.store.guild_rates()).items():
+        for guild_id, per_minute in (await self.store.guild_settings.guild_rates()).items():
             self.guild_limits.set_guild_limit(guild_id, per_minute)
-        self.members = Members(self.store)
-        self.game_sets = GameSets(self.store, s.max_games_per_command)
-        self.resolver = GameResolver(self.catalogue, self.store, s.max_games_per_command)
+        self.members = Members(self.store.links)
+        self.game_sets = GameSets(self.store.sets, s.max_games_per_command)
+        self.resolver = GameResolver(self.catalogue, self.store.sets, s.max_games_per_command)
         self.leaderboards = Leaderboards(self.ra)
-        self.schedules = ScheduleStore(self.store)
         self.pictures = BoardPictures(enabled=s.leaderboard_images)
         # Schedules and challenges run by this process: those of its own shards' guilds.
         shards = (
@@ -206,7 +200,7 @@ class RABot(commands.AutoShardedBot):
             else None
         )
         self.scheduler = Scheduler(
-            self.schedules,
+            self.store.schedules,
             self.resolver,
             self.leaderboards,
             DiscordPublisher(self),
@@ -217,9 +211,8 @@ class RABot(commands.AutoShardedBot):
             shards=shards,
         )
         self.challenges = Challenges(self.ra)
-        self.challenge_store = ChallengeStore(self.store)
         self.challenge_poster = ChallengePoster(
-            self.challenge_store,
+            self.store.challenges,
             self.challenges,
             DiscordPublisher(self),
             owner=owner,

@@ -7,11 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.errors import BadInput
+from bot.models.game_sets import MAX_SET_NAME, normalize_name, parse_set_name
+from bot.models.schedule_times import parse_time
 from bot.options import MAX_COMPARE, parse_mentions
 from bot.parsing import MAX_GAME_ID, parse_ra_username
 from bot.ra.client import is_valid_ra_user
-from bot.services.game_sets import MAX_SET_NAME, normalize_name, parse_set_name
-from bot.services.schedule_times import parse_time
 from tests.fakes.resolving import parse_game_ids
 from tests.strategies import check_content, hostile_text
 

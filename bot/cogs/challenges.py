@@ -25,12 +25,13 @@ from bot.formatting.challenges import (
 )
 from bot.formatting.leaderboard_picture import attach
 from bot.formatting.text import escape
+from bot.models.challenge_times import next_post, parse_window
+from bot.models.challenges import Challenge
+from bot.models.game_sets import normalize_name
+from bot.models.schedule_times import Cadence
 from bot.options import GAMES_HELP, check_can_post, parse_games_now
 from bot.replies import defer, reply
-from bot.services.challenge_times import next_post, parse_window
-from bot.services.game_sets import normalize_name
-from bot.services.schedule_times import Cadence
-from bot.store.challenges import Challenge, ChallengeExists
+from bot.store.challenges import ChallengeExists
 from bot.views.paginator import Paginator
 
 if TYPE_CHECKING:
@@ -98,11 +99,11 @@ async def challenge_names(
 ) -> list[app_commands.Choice[str]]:
     """This server's challenges whose name contains what was typed (database only)."""
     bot = interaction.client
-    if interaction.guild_id is None or not hasattr(bot, "challenge_store"):
+    if interaction.guild_id is None or not hasattr(bot, "store"):
         return []
     try:
         async with asyncio.timeout(AUTOCOMPLETE_TIMEOUT):
-            found = await bot.challenge_store.for_guild(interaction.guild_id)
+            found = await bot.store.challenges.for_guild(interaction.guild_id)
     except Exception:  # autocomplete never fails aloud
         log.info("challenge name autocomplete failed", exc_info=True)
         return []
@@ -158,7 +159,7 @@ class ChallengeCommands(commands.Cog):
         parsed = parse_games_now(self.bot, interaction, games)
         await defer(interaction, ephemeral=True)
         resolved = parsed or await self.bot.resolver.resolve(guild.id, games)
-        if await self.bot.challenge_store.count_for_guild(guild.id) >= MAX_CHALLENGES:
+        if await self.bot.store.challenges.count_for_guild(guild.id) >= MAX_CHALLENGES:
             raise BadInput(
                 f"This server has {MAX_CHALLENGES} challenges already: remove one with "
                 "`/challenge delete` first."
@@ -168,7 +169,7 @@ class ChallengeCommands(commands.Cog):
         if channel_id is not None:  # a challenge already over gets its final post at once
             first = next_post(cadence, starts_at, ends_at, now) or ends_at
         try:
-            created = await self.bot.challenge_store.create(
+            created = await self.bot.store.challenges.create(
                 guild_id=guild.id,
                 name=title,
                 game_ids=resolved.game_ids,
@@ -186,11 +187,11 @@ class ChallengeCommands(commands.Cog):
                 "name, or `/challenge delete` that one first."
             ) from None
         if first is not None:
-            await self.bot.challenge_store.reschedule(
+            await self.bot.store.challenges.reschedule(
                 created.id, run_at=self.bot.challenge_poster.run_time(created.id, first)
             )
             self.bot.challenge_poster.wake()
-            created = await self.bot.challenge_store.get(created.id) or created
+            created = await self.bot.store.challenges.get(created.id) or created
         games_shown = challenge_games(created, self.bot.ra.known_titles(created.game_ids))
         await reply(
             interaction,
@@ -235,7 +236,7 @@ class ChallengeCommands(commands.Cog):
         guild = interaction.guild
         assert guild is not None  # guild_only
         await defer(interaction)
-        found = await self.bot.challenge_store.named(guild.id, normalize_name(name))
+        found = await self.bot.store.challenges.named(guild.id, normalize_name(name))
         if found is None:
             raise no_such(name)
         now = self.bot.challenge_poster.clock()
@@ -285,7 +286,7 @@ class ChallengeCommands(commands.Cog):
     async def list_challenges(self, interaction: discord.Interaction[RABot]) -> None:
         assert interaction.guild_id is not None
         await defer(interaction)
-        found = await self.bot.challenge_store.for_guild(interaction.guild_id)
+        found = await self.bot.store.challenges.for_guild(interaction.guild_id)
         titles = self.bot.ra.known_titles(g for c in found for g in c.game_ids)
         embed = challenges_embed(found, titles, self.bot.challenge_poster.clock())
         await reply(interaction, embeds=[embed])
@@ -299,7 +300,7 @@ class ChallengeCommands(commands.Cog):
     ) -> None:
         assert interaction.guild_id is not None
         await defer(interaction, ephemeral=True)
-        deleted = await self.bot.challenge_store.delete(interaction.guild_id, normalize_name(name))
+        deleted = await self.bot.store.challenges.delete(interaction.guild_id, normalize_name(name))
         if deleted is None:
             raise no_such(name)
         self.bot.challenge_poster.wake()

@@ -12,9 +12,9 @@ from bot import autocomplete
 from bot.errors import BadInput, UserFacingError
 from bot.formatting.leaderboard import compare_embeds
 from bot.formatting.text import escape
+from bot.models.members import LinkedMember
 from bot.options import GAMES_HELP, MAX_COMPARE, games_charged_and_deferred, parse_mentions
 from bot.replies import followup, reply
-from bot.services.members import LinkedMember
 
 if TYPE_CHECKING:
     from bot.bot import RABot
@@ -61,7 +61,7 @@ class CompareCommands(commands.Cog):
         in_guild = [present[i] for i in ids if i in present]
         bots = [m for m in in_guild if m.bot]
         humans = [m for m in in_guild if not m.bot]
-        links = await self.bot.store.get_links(m.id for m in humans)
+        links = await self.bot.store.links.get_links(m.id for m in humans)
         linked = [LinkedMember(m.id, links[m.id], m.display_name) for m in humans if m.id in links]
         unlinked = [m for m in humans if m.id not in links]
 
@@ -79,7 +79,7 @@ class CompareCommands(commands.Cog):
                 "None of those members has linked a RetroAchievements account yet: they can use "
                 "`/link`."
             )
-        await self.bot.store.mark_seen(interaction.guild.id, [m.user_id for m in linked])
+        await self.bot.store.links.mark_seen(interaction.guild.id, [m.user_id for m in linked])
 
         board = await self.bot.leaderboards.build(linked, resolved.game_ids)
         messages = compare_embeds(board, self.bot.links, notes)

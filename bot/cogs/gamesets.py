@@ -22,13 +22,9 @@ from bot.formatting.gamesets import (
     removed_message,
     sets_embed,
 )
+from bot.models.game_sets import SetChange, parse_lookup_name, parse_set_name
 from bot.options import GAMES_HELP, parse_games_now
 from bot.replies import defer, reply
-from bot.services.game_sets import (
-    SetChange,
-    parse_lookup_name,
-    parse_set_name,
-)
 from bot.services.resolver import ResolvedGames
 
 if TYPE_CHECKING:

@@ -21,6 +21,8 @@ from bot.formatting.leaderboard import (
 )
 from bot.formatting.leaderboard_picture import attach, page_picture, picture_title
 from bot.formatting.schedule_budget import estimate_text
+from bot.models.boards import Board
+from bot.models.schedule_times import Cadence, describe, next_slot, parse_time
 from bot.options import (
     GAMES_HELP,
     check_can_post,
@@ -29,9 +31,7 @@ from bot.options import (
 )
 from bot.parsing import ids_in_part, split_parts
 from bot.replies import defer, reply
-from bot.services.leaderboard import Board
 from bot.services.schedule_budget import estimate_schedule
-from bot.services.schedule_times import Cadence, describe, next_slot, parse_time
 from bot.views.paginator import Paginator
 
 if TYPE_CHECKING:
@@ -157,14 +157,14 @@ class LeaderboardCommands(commands.Cog):
         resolved = parsed or await self.bot.resolver.resolve(guild.id, games)
         # Kept as a set's name (the set may change) or as ids (titles are resolved once, now).
         stored = resolved.set_name or ", ".join(map(str, resolved.game_ids))
-        if await self.bot.schedules.count_for_guild(guild.id) >= MAX_SCHEDULES:
+        if await self.bot.store.schedules.count_for_guild(guild.id) >= MAX_SCHEDULES:
             raise BadInput(
                 f"This server has {MAX_SCHEDULES} schedules already: remove one with "
                 "`/leaderboard unschedule` first."
             )
         now = self.bot.scheduler.clock()
         slot = next_slot(every, hour, minute, now)
-        schedule = await self.bot.schedules.create(
+        schedule = await self.bot.store.schedules.create(
             guild_id=guild.id,
             channel_id=channel.id,
             games=stored,
@@ -177,10 +177,13 @@ class LeaderboardCommands(commands.Cog):
             created_by=interaction.user.id,
         )
         run_at = self.bot.scheduler.first_run(schedule.id, slot)
-        await self.bot.schedules.reschedule(schedule.id, run_at=run_at)
+        await self.bot.store.schedules.reschedule(schedule.id, run_at=run_at)
         self.bot.scheduler.wake()
         cost = await estimate_schedule(
-            self.bot.store, self.bot.schedules, schedule, self.bot.settings.ra_requests_per_second
+            self.bot.store.links,
+            self.bot.store.schedules,
+            schedule,
+            self.bot.settings.ra_requests_per_second,
         )
         await reply(
             interaction,
@@ -198,7 +201,7 @@ class LeaderboardCommands(commands.Cog):
     async def schedules(self, interaction: discord.Interaction[RABot]) -> None:
         assert interaction.guild_id is not None
         await defer(interaction, ephemeral=True)
-        found = await self.bot.schedules.for_guild(interaction.guild_id)
+        found = await self.bot.store.schedules.for_guild(interaction.guild_id)
         ids = [g for s in found for part in split_parts(s.games) for g in ids_in_part(part) or ()]
         titles = self.bot.ra.known_titles(ids)
         await reply(interaction, embeds=[schedules_embed(found, titles)], ephemeral=True)
@@ -211,7 +214,7 @@ class LeaderboardCommands(commands.Cog):
     ) -> None:
         assert interaction.guild_id is not None
         await defer(interaction, ephemeral=True)
-        if not await self.bot.schedules.delete(interaction.guild_id, id):
+        if not await self.bot.store.schedules.delete(interaction.guild_id, id):
             raise BadInput(
                 f"This server has no schedule #{id}: `/leaderboard schedules` lists them."
             )

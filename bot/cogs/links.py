@@ -31,8 +31,8 @@ class LinkCommands(commands.Cog):
         await defer(interaction, ephemeral=True)
         # The account must exist: RA's profile gives its permanent id (ULID) and current name.
         profile = await self.bot.ra.profile(name)
-        previous = await self.bot.store.get_link(interaction.user.id)
-        await self.bot.store.set_link(
+        previous = await self.bot.store.links.get_link(interaction.user.id)
+        await self.bot.store.links.set_link(
             interaction.user.id, profile.ulid or profile.display_name, profile.display_name
         )
         replaced = (
@@ -51,8 +51,8 @@ class LinkCommands(commands.Cog):
     )
     async def unlink(self, interaction: discord.Interaction[RABot]) -> None:
         await defer(interaction, ephemeral=True)
-        previous = await self.bot.store.get_link(interaction.user.id)
-        if previous is None or not await self.bot.store.delete_link(interaction.user.id):
+        previous = await self.bot.store.links.get_link(interaction.user.id)
+        if previous is None or not await self.bot.store.links.delete_link(interaction.user.id):
             await reply(
                 interaction,
                 "You have no linked RetroAchievements account, so there was nothing to remove.",

@@ -46,13 +46,14 @@ class Progress(commands.Cog):
         link = None
         if ra_user is None:
             target = member or interaction.user
-            link = await self.bot.store.get_link(target.id)
+            link = await self.bot.store.links.get_link(target.id)
             if link is None:
                 raise NotLinked(not_linked_message(target, interaction.user))
             ra_user = link.ra_ulid
         report = await self.bot.ra.progress_report(ra_user, resolved.game_ids)
         if link is not None and report.profile.display_name != link.ra_name:
-            await self.bot.store.rename_link(link.discord_user_id, report.profile.display_name)
+            name = report.profile.display_name
+            await self.bot.store.links.rename_link(link.discord_user_id, name)
         messages = progress_messages(report, self.bot.links)
         await reply(interaction, embeds=messages[0])
         for embeds in messages[1:]:

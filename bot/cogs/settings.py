@@ -67,7 +67,7 @@ class SettingsCommands(commands.Cog):
         value = min(per_minute, ceiling)
         await defer(interaction, ephemeral=True)
         # Stored first: a rate that is in force but not stored would be lost at the next start.
-        await self.bot.store.set_guild_rate(guild_id, value)
+        await self.bot.store.guild_settings.set_guild_rate(guild_id, value)
         in_force = limits.set_guild_limit(guild_id, value)
         await reply(
             interaction,

@@ -24,9 +24,9 @@ class Status(commands.Cog):
     async def status(self, interaction: discord.Interaction[RABot]) -> None:
         await defer(interaction, ephemeral=True)  # the ping below is I/O
         limiter = self.bot.ra.client.limiter
-        store = self.bot.store
-        if not await store.ping() and store.down_since is None:
-            store.down_since = datetime.now(UTC)  # a timeout: nothing recorded it
+        database = self.bot.store.database
+        if not await database.ping() and database.down_since is None:
+            database.down_since = datetime.now(UTC)  # a timeout: nothing recorded it
         circuit = self.bot.ra.client.circuit
         embed = status_embed(
             latency=self.bot.latency,
@@ -36,7 +36,7 @@ class Status(commands.Cog):
             budget_per_hour=round(3600 / limiter.interval),
             waiting=limiter.waiting,
             queue_wait=limiter.queue_wait(),
-            storage_down_since=store.down_since,
+            storage_down_since=database.down_since,
             ra_down_since=circuit.down_since if circuit is not None else None,
         )
         await reply(interaction, embeds=[embed], ephemeral=True)

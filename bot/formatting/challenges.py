@@ -19,11 +19,11 @@ from bot.formatting.leaderboard import MEDALS, board_page, standing_line
 from bot.formatting.leaderboard_picture import RANKING_RULE, games_line, moves_since, row_of
 from bot.formatting.progress import COLOUR, Links
 from bot.formatting.text import escape, number
-from bot.services.challenge_times import State, last_day, state
-from bot.store.challenges import Challenge
+from bot.models.challenge_times import State, last_day, state
+from bot.models.challenges import Challenge
 
 if TYPE_CHECKING:
-    from bot.services.challenges import ChallengeBoard
+    from bot.models.challenges import ChallengeBoard
 
 ROWS = 25
 NOT_STARTED_SHOWN = 20

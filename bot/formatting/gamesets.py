@@ -15,8 +15,7 @@ import discord
 from bot.formatting.text import escape
 
 if TYPE_CHECKING:
-    from bot.services.game_sets import SetChange
-    from bot.store import GameSet
+    from bot.models.game_sets import GameSet, SetChange
 
 EMBED_DESCRIPTION_MAX = 4096
 MESSAGE_GAMES_BUDGET = 1200  # characters of game labels in one confirmation

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import discord
 
 from bot.formatting.gamesets import games_text
 from bot.formatting.progress import COLOUR, COMPLETED, MASTERED, Links
 from bot.formatting.text import NO_ACHIEVEMENTS, escape, number
+from bot.models.boards import Board, Standing
+from bot.models.ra import GameInfo, GameProgress
+from bot.models.schedule_times import describe
+from bot.models.schedules import Schedule
 from bot.parsing import ids_in_part, split_parts
-from bot.ra.models import GameInfo, GameProgress
-from bot.services.leaderboard import Board, Standing
-from bot.services.schedule_times import describe
-from bot.store.schedules import Schedule
 
 MEDALS = ("🥇", "🥈", "🥉")
 ROWS_PER_PAGE = 10
@@ -273,3 +274,36 @@ def compare_embeds(board: Board, links: Links, notes: list[str]) -> list[list[di
     if current is not None:
         messages[-1].append(current)
     return messages
+
+
+def changes_since(previous: dict[str, Any] | None, board: Board) -> dict[int, str]:
+    """Per member: rank move (▲▼, 🆕), hardcore points gained, new masteries."""
+    if previous is None:
+        return {}
+    before = previous.get("members", {})
+    out: dict[int, str] = {}
+    for rank, s in enumerate(board.standings):
+        old = before.get(str(s.member.user_id))
+        parts = []
+        if old is None:
+            parts.append("🆕")
+        else:
+            move = int(old["rank"]) - rank
+            if move > 0:
+                parts.append(f"▲{move}")
+            elif move < 0:
+                parts.append(f"▼{-move}")
+            gained = s.hardcore_points - int(old["points"])
+            if gained > 0:
+                parts.append(f"+{gained:,} pts")
+            new_masteries = [
+                gid
+                for gid, p in s.per_game.items()
+                if p.mastered and gid not in set(old.get("mastered", []))
+            ]
+            for gid in new_masteries:
+                info = board.games.get(gid)
+                parts.append(f"👑 {escape(info.title, 60) if info else f'game {gid}'}")
+        if parts:
+            out[s.member.user_id] = " · ".join(parts)
+    return out

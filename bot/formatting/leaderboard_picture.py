@@ -11,8 +11,8 @@ import discord
 
 from bot.formatting.board_image import FILENAME, BoardPicture, PictureRow
 from bot.formatting.leaderboard import ROWS_PER_PAGE, SCHEDULED_ROWS, game_title
-from bot.ra.models import GameInfo
-from bot.services.leaderboard import Board, Standing
+from bot.models.boards import Board, Standing
+from bot.models.ra import GameInfo
 
 Change = tuple[int | None, int, bool]  # places gained (None: no previous post), points, new
 

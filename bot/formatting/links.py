@@ -6,7 +6,7 @@ import discord
 
 from bot.formatting.progress import COLOUR, Links
 from bot.formatting.text import escape
-from bot.ra.models import UserProfile
+from bot.models.ra import UserProfile
 
 
 def linked_embed(profile: UserProfile, links: Links, replaced: str | None) -> discord.Embed:

@@ -14,8 +14,8 @@ from urllib.parse import quote
 import discord
 
 from bot.formatting.text import NO_ACHIEVEMENTS, escape, number, percent, progress_bar
-from bot.ra.models import GameProgress
-from bot.services.ra import GameEntry, ProgressReport
+from bot.models.progress import GameEntry, ProgressReport
+from bot.models.ra import GameProgress
 
 COLOUR = discord.Colour(0xCC9900)
 MASTERED = "👑"

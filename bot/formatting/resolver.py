@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.formatting.text import escape
+from bot.models.ra import CatalogueGame
 from bot.parsing import shown_input
-from bot.ra.models import CatalogueGame
 
 CANDIDATES_SHOWN = 5
 TITLE_LIMIT = 60

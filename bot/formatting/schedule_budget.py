@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.services.schedule_budget import Estimate
-from bot.services.schedule_times import Cadence
+from bot.models.schedule_cost import Estimate
+from bot.models.schedule_times import Cadence
 
 _POSTS = {Cadence.HOURLY: "each hour", Cadence.DAILY: "each day", Cadence.WEEKLY: "each week"}
 

@@ -24,6 +24,15 @@ from typing import Any
 
 import aiohttp
 
+from bot.models.ra import (
+    CatalogueGame,
+    Console,
+    EarnedAchievement,
+    GameInfo,
+    GameProgress,
+    UserProfile,
+    compact_icon,
+)
 from bot.ra.circuit import CircuitBreaker, RANotAnswering
 from bot.ra.errors import (
     RABadResponse,
@@ -36,15 +45,6 @@ from bot.ra.errors import (
     RAUserNotFound,
 )
 from bot.ra.limiter import Priority, UpstreamLimiter
-from bot.ra.models import (
-    CatalogueGame,
-    Console,
-    EarnedAchievement,
-    GameInfo,
-    GameProgress,
-    UserProfile,
-    compact_icon,
-)
 from bot.stats import Stats
 
 log = logging.getLogger(__name__)

@@ -15,10 +15,10 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from bot.models.ra import CatalogueGame, Console, GameInfo
 from bot.ra.client import RAClient, queue_patience
 from bot.ra.errors import RAError
 from bot.ra.limiter import Priority
-from bot.ra.models import CatalogueGame, Console, GameInfo
 from bot.services.titles import TitleIndex
 from bot.store import StoreError
 from bot.store.catalogue import CatalogueStore

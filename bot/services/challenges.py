@@ -21,34 +21,28 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.formatting.challenges import standings_embed, standings_picture
+from bot.formatting.leaderboard import changes_since
 from bot.formatting.progress import Links
+from bot.models.boards import Board, Standing, rank_key, snapshot_of
+from bot.models.challenge_times import next_post, query_bounds, state
+from bot.models.challenges import Challenge, ChallengeBoard
+from bot.models.members import LinkedMember
+from bot.models.ra import EarnedAchievement, GameProgress
+from bot.models.schedule_times import period_start
 from bot.ra.client import queue_patience
 from bot.ra.errors import RAError
 from bot.ra.limiter import Priority, command_order, new_ticket
-from bot.ra.models import EarnedAchievement, GameProgress
-from bot.services.challenge_times import State, next_post, query_bounds, state
 from bot.services.due_loop import DueLoop
-from bot.services.leaderboard import (
-    FANOUT_PATIENCE,
-    Board,
-    ProgressCallback,
-    Standing,
-    changes_since,
-    rank_key,
-    snapshot_of,
-)
-from bot.services.members import LinkedMember
+from bot.services.leaderboard import FANOUT_PATIENCE, ProgressCallback
 from bot.services.pictures import BoardPictures
 from bot.services.posting import ChannelGone, Due, PostOnce, Publisher
 from bot.services.ra import RAService
-from bot.services.schedule_times import period_start
 from bot.services.scheduler import RunResult, retry_delay, spread_offset
-from bot.store.challenges import Challenge, ChallengeStore
+from bot.store.challenges import ChallengeStore
 from bot.store.schedules import Shards
 
 log = logging.getLogger(__name__)
@@ -83,21 +77,6 @@ def tally(unlocks: Sequence[EarnedAchievement], game_ids: Sequence[int]) -> dict
             score_hardcore=sum(u.points for u in hc),
         )
     return out
-
-
-@dataclass(frozen=True)
-class ChallengeBoard:
-    """A challenge's standings: `board` ranks the members who earned something."""
-
-    challenge: Challenge
-    board: Board
-    not_started: list[LinkedMember]
-    state: State
-    until: datetime | None  # the last second counted (None: not started yet)
-
-    @property
-    def final(self) -> bool:
-        return self.state is State.FINISHED
 
 
 class Challenges:

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from bot.store.store import StoreError
+from bot.store.database import StoreError
 
 log = logging.getLogger(__name__)
 

@@ -7,65 +7,12 @@ Every refusal is a BadInput with one sentence, the set's name in it escaped.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from bot.errors import BadInput
 from bot.formatting.gamesets import shown_name
-from bot.store import GameSet, SetExists, Store
-
-MAX_SET_NAME = 32
-MAX_SET_NAME_KEY = 64  # the stored, case-folded name's column size
-MAX_SETS_PER_GUILD = 50
-_SET_NAME = re.compile(r"[^\W_][\w '\-.!?+&]*", re.UNICODE)
-ALLOWED_MARKS = "- ' . ! ? + &"
-
-
-@dataclass(frozen=True)
-class SetChange:
-    """The result of /gameset add or remove: the set as stored now, and what moved."""
-
-    game_set: GameSet
-    changed: list[int]  # added, or removed
-    unchanged: list[int]  # already in the set (add), or not in it (remove)
-
-
-def normalize_name(text: str) -> str:
-    """How a name is compared: NFC, trimmed, single-spaced (case is folded by the store)."""
-    return " ".join(unicodedata.normalize("NFC", text).split())
-
-
-def parse_set_name(text: str) -> str:
-    """A set name as stored: trimmed, single-spaced, 1–32 letters, digits and simple marks.
-
-    A name is never only digits and spaces (as "2024" or "1 2" would be): a `games` option then
-    reads as ids or as a set name, never as both.
-    """
-    name = normalize_name(text)
-    if not name:
-        raise BadInput("Give the set a name.")
-    if len(name) > MAX_SET_NAME or len(name.casefold()) > MAX_SET_NAME_KEY:
-        raise BadInput(f"Set names are at most {MAX_SET_NAME} characters: pick a shorter one.")
-    if not _SET_NAME.fullmatch(name):
-        raise BadInput(
-            f"Set names use letters, digits, spaces and {ALLOWED_MARKS} only, and start with a "
-            "letter or digit: pick another name."
-        )
-    if all(c.isdigit() or c == " " for c in name):
-        raise BadInput(
-            "A set name cannot be just numbers: it would read as game ids, so add a word."
-        )
-    return name
-
-
-def parse_lookup_name(text: str) -> str:
-    """The name of an existing set, as typed (any text: a name that cannot exist is not found)."""
-    name = normalize_name(text)
-    if not name:
-        raise BadInput("Give the set's name: `/gameset list` shows them.")
-    return name
+from bot.models.game_sets import MAX_SETS_PER_GUILD, GameSet, SetChange
+from bot.store.game_sets import GameSetStore, SetExists
 
 
 def _no_such_set(name: str) -> BadInput:
@@ -75,8 +22,8 @@ def _no_such_set(name: str) -> BadInput:
 
 
 class GameSets:
-    def __init__(self, store: Store, max_games: int = 50) -> None:
-        self.store = store
+    def __init__(self, sets: GameSetStore, max_games: int = 50) -> None:
+        self.sets = sets
         self.max_games = max_games
 
     # -- changing sets ---------------------------------------------------------------------------
@@ -84,13 +31,13 @@ class GameSets:
     async def create(self, guild_id: int, name: str, game_ids: Sequence[int], by: int) -> GameSet:
         """A new set; `name` comes from parse_set_name."""
         self._check_size(name, len(game_ids))
-        if len(await self.store.sets.for_guild(guild_id)) >= MAX_SETS_PER_GUILD:
+        if len(await self.sets.for_guild(guild_id)) >= MAX_SETS_PER_GUILD:
             raise BadInput(
                 f"This server has {MAX_SETS_PER_GUILD} game sets, the most it can have: delete "
                 "one with `/gameset delete` first."
             )
         try:
-            return await self.store.sets.create(guild_id, name, list(game_ids), by)
+            return await self.sets.create(guild_id, name, list(game_ids), by)
         except SetExists:
             raise BadInput(
                 f"This server already has a set named {shown_name(name)}: pick another name "
@@ -111,7 +58,7 @@ class GameSets:
             self._check_size(name, len(current) + len(added))
             return current + added
 
-        game_set = await self.store.sets.modify(guild_id, name, change)
+        game_set = await self.sets.modify(guild_id, name, change)
         if game_set is None:
             raise _no_such_set(name)
         return SetChange(game_set, added, present)
@@ -141,21 +88,21 @@ class GameSets:
                 )
             return left
 
-        game_set = await self.store.sets.modify(guild_id, name, change)
+        game_set = await self.sets.modify(guild_id, name, change)
         if game_set is None:
             raise _no_such_set(name)
         return SetChange(game_set, removed, missing)
 
     async def delete(self, guild_id: int, name: str) -> str:
         """Delete the set; returns its name as it was stored."""
-        game_set = await self.store.sets.get(guild_id, name)
-        if game_set is None or not await self.store.sets.delete(guild_id, name):
+        game_set = await self.sets.get(guild_id, name)
+        if game_set is None or not await self.sets.delete(guild_id, name):
             raise _no_such_set(name)
         return game_set.name
 
     async def list_sets(self, guild_id: int) -> list[GameSet]:
         """The guild's sets, by name."""
-        return await self.store.sets.for_guild(guild_id)
+        return await self.sets.for_guild(guild_id)
 
     def _check_size(self, name: str, count: int) -> None:
         if count > self.max_games:

@@ -14,13 +14,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 import aiohttp
 import discord
 
+from bot.models.members import LinkedMember
 from bot.services.cache import TTLCache
-from bot.store import Link, Store
+from bot.store.links import LinkStore
 
 log = logging.getLogger(__name__)
 
@@ -31,24 +31,15 @@ CONFIRMED_MEMORY = 20_000  # confirmed (guild, member) pairs kept; past it the o
 QUERY_CHUNK = 100
 
 
-@dataclass(frozen=True)
-class LinkedMember:
-    """A guild member with a linked RA account."""
-
-    user_id: int
-    link: Link
-    display_name: str  # their name in the guild (the RA name if Discord could not be asked)
-
-
 class Members:
     def __init__(
         self,
-        store: Store,
+        links: LinkStore,
         clock: Callable[[], float] = time.monotonic,
         *,
         confirmed_memory: int = CONFIRMED_MEMORY,
     ) -> None:
-        self.store = store
+        self.links = links
         self._clock = clock
         self._seen: dict[tuple[int, int], float] = {}
         # Members Discord confirmed lately (a Member is a few KB): expired ones go as new ones
@@ -75,7 +66,7 @@ class Members:
 
     async def _write_seen(self, guild_id: int, user_id: int) -> None:
         try:
-            await self.store.mark_seen(guild_id, [user_id])
+            await self.links.mark_seen(guild_id, [user_id])
         except Exception:
             self._seen.pop((guild_id, user_id), None)
             log.warning("could not record that %s uses the bot in %s", user_id, guild_id)
@@ -120,7 +111,7 @@ class Members:
 
     async def linked_in(self, guild: discord.Guild) -> list[LinkedMember]:
         """Every linked member of `guild`; those who left are forgotten on the way."""
-        rows = await self.store.linked_members(guild.id)
+        rows = await self.links.linked_members(guild.id)
         links = [link for link, _seen in rows]
         try:
             present = await self.present(guild, [link.discord_user_id for link in links])
@@ -129,7 +120,7 @@ class Members:
             return [LinkedMember(link.discord_user_id, link, link.ra_name) for link in links]
         gone = [link.discord_user_id for link in links if link.discord_user_id not in present]
         if gone:
-            await self.store.forget_members(guild.id, gone)
+            await self.links.forget_members(guild.id, gone)
             for uid in gone:
                 self._seen.pop((guild.id, uid), None)
         return [

@@ -19,7 +19,7 @@ import discord
 from bot.store.post_claims import POSTED
 
 if TYPE_CHECKING:
-    from bot.services.members import LinkedMember
+    from bot.models.members import LinkedMember
 
 # How long a claim is ours: a post takes seconds; past this, another process may take over.
 LEASE = timedelta(seconds=90)

@@ -9,8 +9,8 @@ import aiohttp
 import discord
 
 from bot.formatting.leaderboard_picture import attach
+from bot.models.members import LinkedMember
 from bot.replies import NO_MENTIONS
-from bot.services.members import LinkedMember
 from bot.services.posting import ChannelGone, PostFailed
 
 if TYPE_CHECKING:

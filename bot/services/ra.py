@@ -15,10 +15,11 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.models.progress import GameEntry, ProgressReport
+from bot.models.ra import EarnedAchievement, GameInfo, GameProgress, UserProfile
 from bot.ra.client import EARNED_PAGE, RAClient, queue_patience
 from bot.ra.errors import RAUserNotFound
 from bot.ra.limiter import Priority, command_order
-from bot.ra.models import EarnedAchievement, GameInfo, GameProgress, UserProfile
 from bot.services.cache import SingleFlight, TTLCache
 from bot.stats import Stats
 
@@ -33,30 +34,6 @@ MAX_BATCH = 60
 PROGRESS_CACHE_BYTES = 12 * 2**20
 PROFILE_CACHE_BYTES = 3 * 2**20
 GAME_CACHE_BYTES = 8 * 2**20
-
-
-@dataclass(frozen=True)
-class GameEntry:
-    """One game of a report: progress plus what RA says the game is (None: unknown id)."""
-
-    game_id: int
-    progress: GameProgress
-    info: GameInfo | None
-
-    @property
-    def unknown(self) -> bool:
-        return self.info is None
-
-    @property
-    def no_achievements(self) -> bool:
-        return self.info is not None and self.progress.possible == 0
-
-
-@dataclass(frozen=True)
-class ProgressReport:
-    profile: UserProfile
-    games: list[GameEntry]
-    fetched_at: datetime  # when the oldest figure in the report came from RA
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from bot.errors import BadInput
 from bot.formatting.gamesets import shown_name
 from bot.formatting.resolver import ambiguous_title, no_catalogue_yet, unknown_title
+from bot.models.game_sets import GameSet, normalize_name, parse_set_name
+from bot.models.ra import CatalogueGame
 from bot.parsing import ids_in_part, split_parts
-from bot.ra.models import CatalogueGame
 from bot.services.catalogue import Catalogue
-from bot.services.game_sets import normalize_name, parse_set_name
-from bot.store import GameSet, Store
+from bot.store.game_sets import GameSetStore
 
 MAX_TITLE_PARTS = 4  # commas one title may hold (RA has titles with two or three)
 HOT_PER_GUILD = 25  # games a guild asked about lately, ranked first by autocomplete
@@ -50,9 +50,9 @@ def _is_set_name(text: str) -> bool:
 
 
 class GameResolver:
-    def __init__(self, catalogue: Catalogue, store: Store, max_games: int = 50) -> None:
+    def __init__(self, catalogue: Catalogue, sets: GameSetStore, max_games: int = 50) -> None:
         self.catalogue = catalogue
-        self.store = store
+        self.sets = sets
         self.max_games = max_games
         self._hot: OrderedDict[int, OrderedDict[int, None]] = OrderedDict()
 
@@ -73,7 +73,7 @@ class GameResolver:
         parts = split_parts(text)
         resolved = self._read(guild_id, parts, None)
         if resolved is None:
-            sets = {s.name.casefold(): s for s in await self.store.sets.for_guild(guild_id or 0)}
+            sets = {s.name.casefold(): s for s in await self.sets.for_guild(guild_id or 0)}
             resolved = self._read(guild_id, parts, sets)
             assert resolved is not None  # with the sets known, every part is read
         self.note_asked(guild_id, resolved.game_ids)

@@ -1,103 +1,26 @@
-"""What scheduled boards cost of the one RA key, and whether they fit in it.
-
-A board costs one progress call per RA player on it per post (game titles are cached for a day).
-Boards due at the same time share their calls (the scheduler gathers them: one call per player),
-so players are counted once per slot. Scheduled work is counted against `SCHEDULED_SHARE` of the
-key's budget, the rest being left for people's commands, which always go first.
-"""
+"""Estimating what a schedule just made costs (bot.models.schedule_cost), with the players its
+guild links today, and telling the operator when the schedules need more than the key spares."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 
-from bot.services.schedule_times import Cadence
-from bot.store import Store
-from bot.store.schedules import Schedule, ScheduleStore
+from bot.models.schedule_cost import Estimate, Planned, estimate
+from bot.models.schedules import Schedule
+from bot.store.links import LinkStore
+from bot.store.schedules import ScheduleStore
 
 log = logging.getLogger(__name__)
 
-SCHEDULED_SHARE = 0.5
-DAY = 86400.0
-RUNS_PER_DAY = {Cadence.HOURLY: 24.0, Cadence.DAILY: 1.0, Cadence.WEEKLY: 1 / 7}
 
-
-@dataclass(frozen=True)
-class Planned:
-    """A schedule as the budget sees it: when it runs and whose progress it needs."""
-
-    cadence: Cadence
-    hour: int
-    minute: int
-    players: frozenset[str]
-
-    @property
-    def slot(self) -> tuple[Cadence, int, int]:
-        """Boards with the same slot are due together (hourly ones: at the same minute)."""
-        return (self.cadence, 0 if self.cadence is Cadence.HOURLY else self.hour, self.minute)
-
-
-@dataclass(frozen=True)
-class Estimate:
-    per_post: int  # progress calls one post of this schedule needs (its players)
-    shared: int  # of those, players another board due at the same time needs too
-    per_day: float  # what this schedule adds to a day, shared calls counted once
-    all_per_day: float  # every schedule together, shared calls counted once
-    budget_per_day: float  # the scheduled share of a day of the key
-    slot_calls: int  # calls of all the boards due with this one (one per player)
-    slot_budget: float  # the scheduled share of this schedule's period
-
-    @property
-    def over_day(self) -> bool:
-        return self.all_per_day > self.budget_per_day
-
-    @property
-    def over_slot(self) -> bool:
-        """The boards due together cannot all be served within their period."""
-        return self.slot_calls > self.slot_budget
-
-    @property
-    def over(self) -> bool:
-        return self.over_day or self.over_slot
-
-
-def _per_day(plans: Iterable[Planned]) -> float:
-    players: dict[tuple[Cadence, int, int], set[str]] = {}
-    for plan in plans:
-        players.setdefault(plan.slot, set()).update(plan.players)
-    return sum(len(users) * RUNS_PER_DAY[slot[0]] for slot, users in players.items())
-
-
-def estimate(
-    new: Planned,
-    others: Sequence[Planned],
-    rate_per_second: float,
-    share: float = SCHEDULED_SHARE,
-) -> Estimate:
-    """The cost of `new` beside the `others` (every other active schedule, any server)."""
-    together = [p for p in others if p.slot == new.slot]
-    shared_players: set[str] = set().union(*(p.players for p in together))
-    all_before = _per_day(others)
-    all_after = _per_day([*others, new])
-    return Estimate(
-        per_post=len(new.players),
-        shared=len(new.players & shared_players),
-        per_day=all_after - all_before,
-        all_per_day=all_after,
-        budget_per_day=rate_per_second * DAY * share,
-        slot_calls=len(new.players | shared_players),
-        slot_budget=rate_per_second * new.cadence.length.total_seconds() * share,
-    )
-
-
-async def plans_of(store: Store, schedules: Iterable[Schedule]) -> list[Planned]:
+async def plans_of(links: LinkStore, schedules: Iterable[Schedule]) -> list[Planned]:
     """The schedules with their servers' linked players (one query a server)."""
     players: dict[int, frozenset[str]] = {}
     plans = []
     for schedule in schedules:
         if schedule.guild_id not in players:
-            rows = await store.linked_members(schedule.guild_id)
+            rows = await links.linked_members(schedule.guild_id)
             players[schedule.guild_id] = frozenset(link.ra_ulid for link, _seen in rows)
         plans.append(
             Planned(schedule.cadence, schedule.hour, schedule.minute, players[schedule.guild_id])
@@ -123,11 +46,11 @@ def log_if_over(found: Estimate, schedule_id: int, guild_id: int) -> None:
 
 
 async def estimate_schedule(
-    store: Store, schedules: ScheduleStore, schedule: Schedule, rate_per_second: float
+    links: LinkStore, schedules: ScheduleStore, schedule: Schedule, rate_per_second: float
 ) -> Estimate:
     """The estimate for a schedule just made, beside every other active one; logged if over."""
     others = [s for s in await schedules.active() if s.id != schedule.id]
-    (new,) = await plans_of(store, [schedule])
-    found = estimate(new, await plans_of(store, others), rate_per_second)
+    (new,) = await plans_of(links, [schedule])
+    found = estimate(new, await plans_of(links, others), rate_per_second)
     log_if_over(found, schedule.id, schedule.guild_id)
     return found

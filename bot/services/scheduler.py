@@ -30,26 +30,26 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.errors import UserFacingError
-from bot.formatting.leaderboard import board_title, board_titles, scheduled_board_embed
+from bot.formatting.leaderboard import (
+    board_title,
+    board_titles,
+    changes_since,
+    scheduled_board_embed,
+)
 from bot.formatting.leaderboard_picture import picture_title, scheduled_picture
 from bot.formatting.progress import Links
+from bot.models.boards import Board, board_from_snapshot, snapshot_of
+from bot.models.schedule_times import next_slot, period_start
+from bot.models.schedules import Schedule
 from bot.ra.client import queue_patience
 from bot.ra.errors import RAError
 from bot.ra.limiter import Priority, command_order, new_ticket
 from bot.services.due_loop import DueLoop
-from bot.services.leaderboard import (
-    FANOUT_PATIENCE,
-    Board,
-    Leaderboards,
-    board_from_snapshot,
-    changes_since,
-    snapshot_of,
-)
+from bot.services.leaderboard import FANOUT_PATIENCE, Leaderboards
 from bot.services.pictures import BoardPictures
 from bot.services.posting import ChannelGone, Due, PostOnce, Publisher
 from bot.services.resolver import GameResolver
-from bot.services.schedule_times import next_slot, period_start
-from bot.store.schedules import Schedule, ScheduleStore, Shards
+from bot.store.schedules import ScheduleStore, Shards
 
 log = logging.getLogger(__name__)
 

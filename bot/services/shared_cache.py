@@ -27,10 +27,10 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.models.ra import GameInfo, GameProgress, UserProfile
 from bot.ra.client import GameIds, RAClient
 from bot.ra.errors import RAUserNotFound
 from bot.ra.limiter import Priority
-from bot.ra.models import GameInfo, GameProgress, UserProfile
 from bot.ra.shared_budget import RedisLink
 from bot.services.ra import FetchedProgress
 

@@ -1,6 +1,10 @@
-"""Persistence: one async code path for SQLite (default) and PostgreSQL, migrated at start-up."""
+"""Persistence: one async code path for SQLite (default) and PostgreSQL, migrated at start-up.
 
-from bot.store.game_sets import GameSet, SetExists
-from bot.store.store import Link, Store, StoreError, StoreUnavailable
+`database.py` is the engine and its transactions, `upgrade.py` the migrations' runner, and each
+other file the reads and writes of one kind of thing stored; `store.py` puts them together.
+"""
 
-__all__ = ["GameSet", "Link", "SetExists", "Store", "StoreError", "StoreUnavailable"]
+from bot.store.database import Database, StoreError, StoreUnavailable
+from bot.store.store import Store
+
+__all__ = ["Database", "Store", "StoreError", "StoreUnavailable"]

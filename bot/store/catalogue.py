@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
 
-from bot.ra.models import CatalogueGame, compact_icon
-from bot.services.titles import search_key
+from bot.models.ra import CatalogueGame, compact_icon
+from bot.models.titles import search_key
+from bot.store.database import Database, as_utc
 from bot.store.schema import catalogue_games, catalogue_state
-from bot.store.store import Store, as_utc
 
 STATE_ROW = 1
 _INSERT_CHUNK = 500  # rows per INSERT (PostgreSQL's 32,767 parameters, SQLite's 32,766)
@@ -30,11 +30,11 @@ class CatalogueState:
 
 
 class CatalogueStore:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, database: Database) -> None:
+        self.database = database
 
     async def games(self) -> list[CatalogueGame]:
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             rows = await conn.execute(
                 select(
                     catalogue_games.c.game_id,
@@ -61,7 +61,7 @@ class CatalogueStore:
             ]
 
     async def state(self) -> CatalogueState:
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             row = (
                 await conn.execute(select(catalogue_state).where(catalogue_state.c.id == STATE_ROW))
             ).first()
@@ -78,7 +78,7 @@ class CatalogueStore:
     ) -> bool:
         """Take the refresh if the catalogue is older than `fresh_for` and nobody else holds
         a live lease. One UPDATE: of several processes asking at once, one wins."""
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             result = await conn.execute(
                 update(catalogue_state)
                 .where(
@@ -98,7 +98,7 @@ class CatalogueStore:
         return bool(result.rowcount)
 
     async def extend_lease(self, owner: str, until: datetime) -> None:
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             await conn.execute(
                 update(catalogue_state)
                 .where(catalogue_state.c.id == STATE_ROW, catalogue_state.c.refresh_owner == owner)
@@ -108,7 +108,7 @@ class CatalogueStore:
     async def replace_console(self, console_id: int, games: Sequence[CatalogueGame]) -> None:
         """The console's games become exactly `games` (a game that moved console moves)."""
         ids = [game.game_id for game in games]
-        async with self.store.transaction(write_lock=True) as conn:
+        async with self.database.transaction(write_lock=True) as conn:
             await conn.execute(
                 delete(catalogue_games).where(catalogue_games.c.console_id == console_id)
             )
@@ -140,7 +140,7 @@ class CatalogueStore:
         values: dict[str, object] = {"refresh_owner": None, "lease_until": None}
         if refreshed_at is not None:
             values["refreshed_at"] = refreshed_at
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             await conn.execute(
                 update(catalogue_state)
                 .where(catalogue_state.c.id == STATE_ROW, catalogue_state.c.refresh_owner == owner)

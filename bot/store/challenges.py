@@ -10,43 +10,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.services.schedule_times import Cadence
+from bot.models.challenges import Challenge
+from bot.models.schedule_times import Cadence
+from bot.store.database import Database, StoreError, as_utc
 from bot.store.post_claims import POSTED, SENDING, PostClaims
 from bot.store.schedules import Shards, on_shards
 from bot.store.schema import challenge_posts, challenge_snapshots, challenges
-from bot.store.store import Store, StoreError, as_utc
 
 __all__ = ["POSTED", "SENDING", "Challenge", "ChallengeExists", "ChallengeStore"]
 
 
 class ChallengeExists(StoreError):
     """A challenge by that name exists already in the guild."""
-
-
-@dataclass(frozen=True)
-class Challenge:
-    id: int
-    guild_id: int
-    name: str
-    game_ids: list[int]
-    set_name: str | None
-    starts_at: datetime
-    ends_at: datetime  # exclusive: 00:00 UTC the day after the end date
-    channel_id: int | None
-    cadence: Cadence | None
-    next_run: datetime | None
-    run_at: datetime | None
-    paused_reason: str | None
-    last_result: str | None
-    created_by: int
-    created_at: datetime
 
 
 def _opt(value: datetime | None) -> datetime | None:
@@ -74,9 +55,9 @@ def _challenge(row: Any) -> Challenge:
 
 
 class ChallengeStore:
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.claims = PostClaims(store, challenge_posts, "challenge_id")
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.claims = PostClaims(database, challenge_posts, "challenge_id")
 
     async def create(
         self,
@@ -111,7 +92,7 @@ class ChallengeStore:
             "created_at": datetime.now(UTC),
         }
         try:
-            async with self.store.transaction() as conn:
+            async with self.database.transaction() as conn:
                 result = await conn.execute(
                     challenges.insert().values(**values).returning(challenges.c.id)
                 )
@@ -123,14 +104,14 @@ class ChallengeStore:
         return created
 
     async def get(self, challenge_id: int) -> Challenge | None:
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             row = (
                 await conn.execute(select(challenges).where(challenges.c.id == challenge_id))
             ).first()
         return _challenge(row) if row is not None else None
 
     async def named(self, guild_id: int, name: str) -> Challenge | None:
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             row = (
                 await conn.execute(
                     select(challenges).where(
@@ -142,7 +123,7 @@ class ChallengeStore:
         return _challenge(row) if row is not None else None
 
     async def for_guild(self, guild_id: int) -> list[Challenge]:
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             rows = await conn.execute(
                 select(challenges)
                 .where(challenges.c.guild_id == guild_id)
@@ -151,7 +132,7 @@ class ChallengeStore:
             return [_challenge(row) for row in rows]
 
     async def count_for_guild(self, guild_id: int) -> int:
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             return int(
                 (
                     await conn.execute(
@@ -165,7 +146,7 @@ class ChallengeStore:
         found = await self.named(guild_id, name)
         if found is None:
             return None
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             result = await conn.execute(delete(challenges).where(challenges.c.id == found.id))
         return found if result.rowcount else None
 
@@ -174,7 +155,7 @@ class ChallengeStore:
     ) -> list[Challenge]:
         """Challenges with a post to make whose time has come, earliest first (of `shards`'
         guilds; None: every guild)."""
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             rows = await conn.execute(
                 select(challenges)
                 .where(
@@ -190,7 +171,7 @@ class ChallengeStore:
 
     async def next_run_at(self, shards: Shards | None = None) -> datetime | None:
         """When the earliest post (of `shards`' guilds) is to be made."""
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             value = (
                 await conn.execute(
                     select(func.min(challenges.c.run_at)).where(
@@ -213,7 +194,7 @@ class ChallengeStore:
         return await self.claims.status(challenge_id, period)
     async def posts(self, challenge_id: int) -> list[tuple[datetime, str]]:
         """(period, status) of every claimed post, oldest first."""
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             rows = await conn.execute(
                 select(challenge_posts.c.period, challenge_posts.c.status)
                 .where(challenge_posts.c.challenge_id == challenge_id)
@@ -236,7 +217,7 @@ class ChallengeStore:
         snapshot: dict[str, Any] | None,
     ) -> None:
         """Record the post, move to the next one and keep the snapshot, in one transaction."""
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             await conn.execute(
                 update(challenge_posts)
                 .where(
@@ -252,7 +233,7 @@ class ChallengeStore:
             )
             if snapshot is not None:
                 row = {"period": period, "data": json.dumps(snapshot, separators=(",", ":"))}
-                stmt = self.store.insert(challenge_snapshots).values(
+                stmt = self.database.insert(challenge_snapshots).values(
                     challenge_id=challenge_id, **row
                 )
                 await conn.execute(
@@ -274,13 +255,13 @@ class ChallengeStore:
             values["next_run"] = next_run
         if result is not None:
             values["last_result"] = result
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             await conn.execute(
                 update(challenges).where(challenges.c.id == challenge_id).values(**values)
             )
 
     async def pause(self, challenge_id: int, reason: str) -> None:
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             await conn.execute(
                 update(challenges)
                 .where(challenges.c.id == challenge_id)
@@ -288,7 +269,7 @@ class ChallengeStore:
             )
 
     async def snapshot(self, challenge_id: int) -> dict[str, Any] | None:
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             row = (
                 await conn.execute(
                     select(challenge_snapshots.c.data).where(

@@ -5,31 +5,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.models.game_sets import GameSet
+from bot.store.database import Database, StoreError, as_utc
 from bot.store.schema import game_sets
-from bot.store.store import StoreError, as_utc
-
-if TYPE_CHECKING:
-    from bot.store.store import Store
 
 
 class SetExists(StoreError):
     """A game set by that name exists already in the guild."""
-
-
-@dataclass(frozen=True)
-class GameSet:
-    guild_id: int
-    name: str
-    game_ids: list[int]
-    created_by: int
-    updated_at: datetime
 
 
 def _ids(csv: str) -> list[int]:
@@ -39,8 +27,8 @@ def _ids(csv: str) -> list[int]:
 class GameSetStore:
     """Reads and writes of the game sets table (`store.sets`)."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, database: Database) -> None:
+        self.database = database
         self._lock = asyncio.Lock()  # writes to a set take turns within the process
 
     @staticmethod
@@ -54,7 +42,7 @@ class GameSetStore:
     ) -> GameSet:
         now = datetime.now(UTC)
         try:
-            async with self.store.transaction() as conn:
+            async with self.database.transaction() as conn:
                 await conn.execute(
                     game_sets.insert().values(
                         guild_id=guild_id,
@@ -70,7 +58,7 @@ class GameSetStore:
         return GameSet(guild_id, name, list(game_ids), created_by, now)
 
     async def get(self, guild_id: int, name: str) -> GameSet | None:
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             row = (
                 await conn.execute(
                     select(game_sets).where(
@@ -90,7 +78,7 @@ class GameSetStore:
         locked on PostgreSQL (SELECT ... FOR UPDATE), the database is on SQLite (BEGIN
         IMMEDIATE), and writes to a set take turns within the process.
         """
-        async with self._lock, self.store.transaction(write_lock=True) as conn:
+        async with self._lock, self.database.transaction(write_lock=True) as conn:
             row = (
                 await conn.execute(
                     select(game_sets)
@@ -113,7 +101,7 @@ class GameSetStore:
         return GameSet(guild_id, row.name, game_ids, row.created_by, now)
 
     async def delete(self, guild_id: int, name: str) -> bool:
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             result = await conn.execute(
                 delete(game_sets).where(
                     game_sets.c.guild_id == guild_id, game_sets.c.name_key == name.casefold()
@@ -122,7 +110,7 @@ class GameSetStore:
         return bool(result.rowcount)
 
     async def for_guild(self, guild_id: int) -> list[GameSet]:
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             rows = await conn.execute(
                 select(game_sets)
                 .where(game_sets.c.guild_id == guild_id)

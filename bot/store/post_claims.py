@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Table, and_, delete, select, update
 
-from bot.store.store import Store
+from bot.store.database import Database
 
 SENDING = "sending"
 POSTED = "posted"
@@ -20,8 +20,8 @@ POSTED = "posted"
 class PostClaims:
     """Claims in `table`, whose post owner (a schedule, a challenge) is the column `key`."""
 
-    def __init__(self, store: Store, table: Table, key: str) -> None:
-        self.store = store
+    def __init__(self, database: Database, table: Table, key: str) -> None:
+        self.database = database
         self.table = table
         self.key = table.c[key]
 
@@ -33,7 +33,7 @@ class PostClaims:
     ) -> str | None:
         """Claim the period's post. Returns "new", "takeover" (a stale claim of a process that
         died mid-send: the post may exist already), or None (posted, or being posted)."""
-        stmt = self.store.insert(self.table).values(
+        stmt = self.database.insert(self.table).values(
             {
                 self.key.name: owner_id,
                 "period": period,
@@ -43,7 +43,7 @@ class PostClaims:
                 "message_id": None,
             }
         )
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             result = await conn.execute(stmt.on_conflict_do_nothing())
             if result.rowcount:
                 return "new"
@@ -59,7 +59,7 @@ class PostClaims:
             return "takeover" if taken.rowcount else None
 
     async def status(self, owner_id: int, period: datetime) -> str | None:
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             return (
                 await conn.execute(
                     select(self.table.c.status).where(self._post(owner_id, period))
@@ -68,7 +68,7 @@ class PostClaims:
 
     async def release(self, owner_id: int, period: datetime, owner: str) -> None:
         """Give a claim back (nothing was sent): the period may be tried again."""
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             await conn.execute(
                 delete(self.table).where(
                     self._post(owner_id, period),

@@ -8,16 +8,16 @@ be taken over; the message nonce and a look at the channel keep the retry from d
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, delete, func, literal, select, true, update
 
-from bot.services.schedule_times import Cadence
+from bot.models.schedule_times import Cadence
+from bot.models.schedules import Schedule
+from bot.store.database import Database, as_utc
 from bot.store.post_claims import POSTED, SENDING, PostClaims
 from bot.store.schema import schedule_posts, schedule_snapshots, schedules
-from bot.store.store import Store, as_utc
 
 __all__ = ["POSTED", "SENDING", "Schedule", "ScheduleStore", "Shards", "on_shards"]
 
@@ -36,25 +36,6 @@ def on_shards(
     count, ids = shards
     # PostgreSQL has bigint >> integer (not bigint >> bigint): the shift is typed Integer.
     return (guild_id.op(">>")(literal(22, Integer)) % count).in_(ids)
-
-
-@dataclass(frozen=True)
-class Schedule:
-    id: int
-    guild_id: int
-    channel_id: int
-    games: str
-    cadence: Cadence
-    hour: int
-    minute: int
-    edit_in_place: bool
-    message_id: int | None
-    next_run: datetime
-    run_at: datetime
-    paused_reason: str | None
-    last_result: str | None
-    created_by: int
-    created_at: datetime
 
 
 def _schedule(row: Any) -> Schedule:
@@ -78,9 +59,9 @@ def _schedule(row: Any) -> Schedule:
 
 
 class ScheduleStore:
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.claims = PostClaims(store, schedule_posts, "schedule_id")
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.claims = PostClaims(database, schedule_posts, "schedule_id")
 
     async def create(
         self,
@@ -112,7 +93,7 @@ class ScheduleStore:
             "created_by": created_by,
             "created_at": datetime.now(UTC),
         }
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             result = await conn.execute(
                 schedules.insert().values(**values).returning(schedules.c.id)
             )
@@ -122,21 +103,21 @@ class ScheduleStore:
         return created
 
     async def get(self, schedule_id: int) -> Schedule | None:
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             row = (
                 await conn.execute(select(schedules).where(schedules.c.id == schedule_id))
             ).first()
         return _schedule(row) if row is not None else None
 
     async def for_guild(self, guild_id: int) -> list[Schedule]:
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             rows = await conn.execute(
                 select(schedules).where(schedules.c.guild_id == guild_id).order_by(schedules.c.id)
             )
             return [_schedule(row) for row in rows]
 
     async def count_for_guild(self, guild_id: int) -> int:
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             return int(
                 (
                     await conn.execute(select(func.count()).where(schedules.c.guild_id == guild_id))
@@ -145,7 +126,7 @@ class ScheduleStore:
 
     async def delete(self, guild_id: int, schedule_id: int) -> bool:
         """Remove one of this guild's schedules (another guild's id removes nothing)."""
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             result = await conn.execute(
                 delete(schedules).where(
                     schedules.c.id == schedule_id, schedules.c.guild_id == guild_id
@@ -157,7 +138,7 @@ class ScheduleStore:
         self, now: datetime, limit: int = 50, shards: Shards | None = None
     ) -> list[Schedule]:
         """Active schedules whose run time has come, earliest first (of `shards`' guilds)."""
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             rows = await conn.execute(
                 select(schedules)
                 .where(
@@ -172,7 +153,7 @@ class ScheduleStore:
 
     async def active(self) -> list[Schedule]:
         """Every schedule not paused, of every guild (for the budget estimate)."""
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             rows = await conn.execute(
                 select(schedules)
                 .where(schedules.c.paused_reason.is_(None))
@@ -182,7 +163,7 @@ class ScheduleStore:
 
     async def next_run_at(self, shards: Shards | None = None) -> datetime | None:
         """When the earliest active schedule (of `shards`' guilds) is to run."""
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             value = (
                 await conn.execute(
                     select(func.min(schedules.c.run_at)).where(
@@ -218,7 +199,7 @@ class ScheduleStore:
     ) -> None:
         """Record the post, move the schedule to its next period and keep the snapshot, in one
         transaction."""
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             await conn.execute(
                 update(schedule_posts)
                 .where(
@@ -239,7 +220,9 @@ class ScheduleStore:
             )
             if snapshot is not None:
                 row = {"period": period, "data": json.dumps(snapshot, separators=(",", ":"))}
-                stmt = self.store.insert(schedule_snapshots).values(schedule_id=schedule.id, **row)
+                stmt = self.database.insert(schedule_snapshots).values(
+                    schedule_id=schedule.id, **row
+                )
                 await conn.execute(
                     stmt.on_conflict_do_update(index_elements=["schedule_id"], set_=row)
                 )
@@ -257,13 +240,13 @@ class ScheduleStore:
             values["next_run"] = next_run
         if result is not None:
             values["last_result"] = result
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             await conn.execute(
                 update(schedules).where(schedules.c.id == schedule_id).values(**values)
             )
 
     async def pause(self, schedule_id: int, reason: str) -> None:
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             await conn.execute(
                 update(schedules)
                 .where(schedules.c.id == schedule_id)
@@ -271,7 +254,7 @@ class ScheduleStore:
             )
 
     async def snapshot(self, schedule_id: int) -> tuple[datetime, dict[str, Any]] | None:
-        async with self.store.transaction() as conn:
+        async with self.database.transaction() as conn:
             row = (
                 await conn.execute(
                     select(schedule_snapshots).where(

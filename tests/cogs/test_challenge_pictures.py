@@ -61,9 +61,9 @@ async def test_page_buttons_send_the_picture_of_the_page_shown(harness: Harness)
         harness.ra.add_user(f"P{n:02}")
         if n < 30:
             harness.ra.add_unlock(f"P{n:02}", 1, 1000 + n, points=n + 1, at=at_day(-2))
-        await harness.bot.store.set_link(uid, fake_ulid(f"P{n:02}"), f"P{n:02}")
+        await harness.bot.store.links.set_link(uid, fake_ulid(f"P{n:02}"), f"P{n:02}")
         ids.append(uid)
-    await harness.bot.store.mark_seen(guild, ids)
+    await harness.bot.store.links.mark_seen(guild, ids)
     await create(harness)
     interaction = await harness.command("challenge standings", name="December", user_id=ids[0])
     answer = await interaction.wait_final()
@@ -91,7 +91,7 @@ async def test_posts_and_the_final_post_carry_the_picture(harness: Harness) -> N
     channel = harness.discord.channel_ids[guild]
     await seed_window(harness)
     await create(harness, channel=channel, every="weekly")
-    (challenge,) = await harness.bot.challenge_store.for_guild(guild)
+    (challenge,) = await harness.bot.store.challenges.for_guild(guild)
     assert challenge.run_at is not None
 
     result = await harness.bot.challenge_poster.run_one(challenge, challenge.run_at)
@@ -104,7 +104,7 @@ async def test_posts_and_the_final_post_carry_the_picture(harness: Harness) -> N
     assert picture_rows(post, 2, lines=3) == 2
     assert post.json["attachments"][0]["description"] == "Challenge · December"
 
-    later = await harness.bot.challenge_store.get(challenge.id)
+    later = await harness.bot.store.challenges.get(challenge.id)
     assert later is not None
     result = await harness.bot.challenge_poster.run_one(later, later.ends_at)
     assert result is not None and result.outcome == "final"
@@ -131,7 +131,7 @@ async def test_with_pictures_off_standings_and_posts_go_as_text(start_bot: Any) 
     answer = await harness.answer("challenge standings", name="December")
     assert answer["files"] == [] and "image" not in answer["embeds"][0]
     assert answer["embeds"][0]["description"].splitlines()[3].startswith("🥇 **owner0**")
-    (challenge,) = await harness.bot.challenge_store.for_guild(guild)
+    (challenge,) = await harness.bot.store.challenges.for_guild(guild)
     assert challenge.run_at is not None
     result = await harness.bot.challenge_poster.run_one(challenge, challenge.run_at)
     assert result is not None and result.outcome == "posted"

@@ -72,7 +72,7 @@ async def test_create_answers_with_the_window_and_the_posts(harness: Harness) ->
     assert f"{start.day} {start:%b %Y} → {end.day} {end:%b %Y} (UTC, end day included)" in content
     assert f"Standings go to <#{channel}> weekly at 00:00 UTC (first <t:" in content
     assert f"final standings go to <#{channel}> once it ends." in content
-    (stored,) = await harness.bot.challenge_store.for_guild(guild)
+    (stored,) = await harness.bot.store.challenges.for_guild(guild)
     assert stored.game_ids == [1, 228] and stored.channel_id == channel
     assert harness.ra.calls(EARNED) == []  # creating costs RA nothing
 
@@ -120,7 +120,7 @@ async def test_every_bad_input_is_one_clear_sentence_and_nothing_is_stored(
     )
     answer = await create(harness, channel=muted)
     assert answer["content"].startswith(f"The bot cannot post embeds in <#{muted}>")
-    assert await harness.bot.challenge_store.for_guild(guild) == []
+    assert await harness.bot.store.challenges.for_guild(guild) == []
 
     assert (await create(harness, channel=channel))["content"].startswith("Challenge **")
     answer = await create(harness, name="DECEMBER")
@@ -129,7 +129,7 @@ async def test_every_bad_input_is_one_clear_sentence_and_nothing_is_stored(
         "This server already has a challenge named DECEMBER: pick another name, or "
         "`/challenge delete` that one first."
     )
-    (kept,) = await harness.bot.challenge_store.for_guild(guild)
+    (kept,) = await harness.bot.store.challenges.for_guild(guild)
     assert kept.name == "December" and kept.channel_id == channel
 
 
@@ -149,7 +149,7 @@ async def test_members_without_manage_server_may_look_but_not_create_or_delete(
     listing = await interaction.wait_final()
     assert not listing["ephemeral"]
     assert listing["embeds"][0]["fields"][0]["name"] == "🟢 Running · December"
-    assert len(await harness.bot.challenge_store.for_guild(guild)) == 1
+    assert len(await harness.bot.store.challenges.for_guild(guild)) == 1
 
 
 async def test_standings_rank_what_each_member_earned_inside_the_window(
@@ -207,7 +207,7 @@ async def test_list_groups_running_upcoming_finished_and_delete_removes_one(
         answer["content"]
         == "Challenge **Next** is deleted, and nothing more will be posted for it."
     )
-    assert [c.name for c in await harness.bot.challenge_store.for_guild(guild)] == ["Past", "Now"]
+    assert [c.name for c in await harness.bot.store.challenges.for_guild(guild)] == ["Past", "Now"]
     other = await harness.answer("challenge list", guild_id=harness.discord.guild_ids[1])
     assert other["embeds"][0]["description"].startswith("None yet")
 
@@ -235,9 +235,9 @@ async def test_long_standings_page_for_the_caller_and_not_started_come_last(
         harness.ra.add_user(f"P{n:02}")
         if n < 30:
             harness.ra.add_unlock(f"P{n:02}", 1, 1000 + n, points=n + 1, at=at_day(-2))
-        await harness.bot.store.set_link(uid, fake_ulid(f"P{n:02}"), f"P{n:02}")
+        await harness.bot.store.links.set_link(uid, fake_ulid(f"P{n:02}"), f"P{n:02}")
         ids.append(uid)
-    await harness.bot.store.mark_seen(guild, ids)
+    await harness.bot.store.links.mark_seen(guild, ids)
     await create(harness)
     caller = ids[0]  # 1 point: rank 30, page 2
     interaction = await harness.command("challenge standings", name="December", user_id=caller)
@@ -264,7 +264,7 @@ async def test_a_channel_discord_could_not_resolve_is_said_plainly(harness: Harn
     answer = await create(harness, channel=123456789012345678)
     assert answer["ephemeral"]
     assert answer["content"] == "That channel no longer exists: pick another one."
-    assert await harness.bot.challenge_store.for_guild(harness.discord.guild_ids[0]) == []
+    assert await harness.bot.store.challenges.for_guild(harness.discord.guild_ids[0]) == []
 
 
 async def test_create_offers_the_games_autocomplete(harness: Harness) -> None:
@@ -299,7 +299,7 @@ async def test_a_process_with_shard_ids_posts_only_its_shards_challenges(
         over = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
         made = {}
         for guild in fake_discord.guild_ids[:2]:  # one guild on each shard
-            made[(guild >> 22) % 2] = await bot.challenge_store.create(
+            made[(guild >> 22) % 2] = await bot.store.challenges.create(
                 guild_id=guild, name="December", game_ids=[1], set_name=None,
                 starts_at=over - timedelta(days=7), ends_at=over,
                 channel_id=fake_discord.channel_ids[guild], cadence=None, next_run=over,
@@ -310,10 +310,10 @@ async def test_a_process_with_shard_ids_posts_only_its_shards_challenges(
         assert (ran.schedule_id, ran.outcome) == (made[0].id, "final")
         assert len(fake_discord.channel_messages[made[0].channel_id or 0]) == 1
         assert await bot.challenge_poster.run_due(over + timedelta(days=1)) == []
-        assert await bot.challenge_store.next_run_at(shards=(2, (0,))) is None
+        assert await bot.store.challenges.next_run_at(shards=(2, (0,))) is None
         other = made[1]  # not posted, and not paused as "no longer in that server" either
         assert fake_discord.channel_messages.get(other.channel_id or 0, []) == []
-        left = await bot.challenge_store.get(other.id)
+        left = await bot.store.challenges.get(other.id)
         assert left is not None and left.run_at == over and left.paused_reason is None
     finally:
         await bot.close()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot import autocomplete
-from bot.store import GameSet
+from bot.models.game_sets import GameSet
 from tests.e2e.fake_discord import Interaction as FakeInteraction
 from tests.fakes.bot_harness import Harness
 

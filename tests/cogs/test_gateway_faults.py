@@ -54,7 +54,7 @@ async def test_reconnect_storm_with_commands_in_flight(start_bot: Any) -> None:
     await asyncio.gather(*(it.wait_response() for it in in_flight))  # acked, not answered yet
     # The period came due: the scheduler runs it in the middle of the storm.
     slot = started.replace(second=0, microsecond=0)
-    await harness.bot.schedules.reschedule(1, next_run=slot, run_at=datetime.now(UTC))
+    await harness.bot.store.schedules.reschedule(1, next_run=slot, run_at=datetime.now(UTC))
     harness.bot.scheduler.wake()
 
     resumes, identifies = fake.resume_count, fake.identify_count

@@ -25,9 +25,9 @@ async def seed_members(harness: Harness, guild: int, count: int) -> list[int]:
             f"P{n:02}", 1, achieved=n % 23, score=n * 10, achieved_hardcore=n % 23,
             score_hardcore=n * 10,
         )
-        await harness.bot.store.set_link(uid, fake_ulid(f"P{n:02}"), f"P{n:02}")
+        await harness.bot.store.links.set_link(uid, fake_ulid(f"P{n:02}"), f"P{n:02}")
         ids.append(uid)
-    await harness.bot.store.mark_seen(guild, ids)
+    await harness.bot.store.links.mark_seen(guild, ids)
     return ids
 
 
@@ -75,7 +75,8 @@ async def test_a_member_who_left_is_not_on_the_board_and_is_forgotten(harness: H
     answer = await harness.answer("leaderboard show", games="1")
     text = answer["embeds"][0]["description"]
     assert "player00" in text and "player02" in text and "player01" not in text
-    remaining = [link.discord_user_id for link, _ in await harness.bot.store.linked_members(guild)]
+    members = await harness.bot.store.links.linked_members(guild)
+    remaining = [link.discord_user_id for link, _ in members]
     assert ids[1] not in remaining
 
 

@@ -84,9 +84,9 @@ async def test_hostile_names_are_drawn_and_written_escaped(harness: Harness) -> 
         harness.ra.add_user(f"H{n:02}")
         harness.ra.set_progress(f"H{n:02}", 1, achieved=n, score=n * 10, achieved_hardcore=n,
                                 score_hardcore=n * 10)
-        await harness.bot.store.set_link(uid, fake_ulid(f"H{n:02}"), f"H{n:02}")
+        await harness.bot.store.links.set_link(uid, fake_ulid(f"H{n:02}"), f"H{n:02}")
         ids.append(uid)
-    await harness.bot.store.mark_seen(guild, ids)
+    await harness.bot.store.links.mark_seen(guild, ids)
     answer = await harness.answer("leaderboard show", games="1")
     assert answer["files"] == ["leaderboard.png"]
     text = answer["embeds"][0]["description"]
@@ -127,7 +127,7 @@ async def test_a_scheduled_post_and_its_edit_carry_the_picture(harness: Harness)
         {"name": "edit_in_place", "value": True},
     ])
     assert (await interaction.wait_final())["content"].startswith("Schedule #")
-    (schedule,) = await harness.bot.schedules.for_guild(guild)
+    (schedule,) = await harness.bot.store.schedules.for_guild(guild)
 
     result = await harness.bot.scheduler.run_one(schedule, schedule.run_at)
     assert result.outcome == "posted"
@@ -140,7 +140,7 @@ async def test_a_scheduled_post_and_its_edit_carry_the_picture(harness: Harness)
     first_attachment = message["attachments"][0]["id"]
 
     # Next period: the same message is edited, and its picture replaced by the new one.
-    again = await harness.bot.schedules.get(schedule.id)
+    again = await harness.bot.store.schedules.get(schedule.id)
     assert again is not None and again.message_id == int(message["id"])
     result = await harness.bot.scheduler.run_one(again, again.run_at)
     assert result.outcome == "posted"

@@ -24,7 +24,7 @@ async def test_link_checks_the_account_and_stores_its_ulid(harness: Harness) -> 
     assert embed["thumbnail"]["url"].endswith("/UserPic/MaxMilyin.png")
     assert [c.endpoint for c in harness.ra.requests] == ["API_GetUserProfile"]
 
-    link = await harness.bot.store.get_link(owner)
+    link = await harness.bot.store.links.get_link(owner)
     assert link is not None
     assert (link.ra_ulid, link.ra_name) == (fake_ulid("MaxMilyin"), "MaxMilyin")
 
@@ -68,7 +68,7 @@ async def test_linking_an_account_that_does_not_exist(harness: Harness) -> None:
     assert answer["content"] == (
         "There is no RetroAchievements user named NoSuchUser: check the spelling."
     )
-    assert await harness.bot.store.get_link(owner) is None
+    assert await harness.bot.store.links.get_link(owner) is None
 
 
 async def test_a_name_ra_would_refuse_is_caught_before_the_call(harness: Harness) -> None:
@@ -83,7 +83,7 @@ async def test_relinking_replaces_the_link(harness: Harness) -> None:
     await harness.answer("link", username="MaxMilyin")
     answer = await harness.answer("link", username="Scott")
     assert "replaces your link to MaxMilyin" in answer["embeds"][0]["description"]
-    link = await harness.bot.store.get_link(owner)
+    link = await harness.bot.store.links.get_link(owner)
     assert link is not None and link.ra_name == "Scott"
 
 
@@ -96,7 +96,7 @@ async def test_unlink(harness: Harness) -> None:
     await harness.answer("link", username="MaxMilyin")
     answer = await harness.answer("unlink")
     assert answer["ephemeral"] and "Your link to MaxMilyin is removed" in answer["content"]
-    assert await harness.bot.store.get_link(owner) is None
+    assert await harness.bot.store.links.get_link(owner) is None
     answer = await harness.answer("progress", games="1")
     assert answer["content"].startswith("You have not linked")
 
@@ -109,7 +109,7 @@ async def test_two_members_linking_at_once(harness: Harness) -> None:
         harness.answer("link", username="Scott", user_id=b),
     )
     assert all(x["ephemeral"] and x["embeds"] for x in answers)
-    links = await harness.bot.store.get_links([a, b])
+    links = await harness.bot.store.links.get_links([a, b])
     assert (links[a].ra_name, links[b].ra_name) == ("MaxMilyin", "Scott")
 
 
@@ -120,5 +120,5 @@ async def test_an_ra_rename_updates_the_stored_name(harness: Harness) -> None:
     harness.bot.ra._profiles.pop(fake_ulid("MaxMilyin").lower())
     answer = await harness.answer("progress", games="1")
     assert answer["embeds"][0]["author"]["name"] == "MaxTheGreat"
-    link = await harness.bot.store.get_link(owner)
+    link = await harness.bot.store.links.get_link(owner)
     assert link is not None and link.ra_name == "MaxTheGreat"

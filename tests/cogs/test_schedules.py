@@ -60,7 +60,7 @@ async def test_a_channel_where_the_bot_cannot_post_is_refused(harness: Harness) 
     answer = await schedule(harness, muted, games="1", every="weekly")
     assert answer["ephemeral"] and answer["source"] == "callback"
     assert answer["content"].startswith(f"The bot cannot post embeds in <#{muted}>")
-    assert await harness.bot.schedules.for_guild(guild) == []
+    assert await harness.bot.store.schedules.for_guild(guild) == []
 
 
 async def test_bad_time_games_or_unknown_set_are_refused(harness: Harness) -> None:
@@ -72,7 +72,7 @@ async def test_bad_time_games_or_unknown_set_are_refused(harness: Harness) -> No
     assert "`x` is not a game id" in answer["content"]
     answer = await schedule(harness, channel, games="No Such Set", every="daily")
     assert answer["ephemeral"] and "No Such Set" in answer["content"]
-    assert await harness.bot.schedules.for_guild(guild) == []
+    assert await harness.bot.store.schedules.for_guild(guild) == []
 
 
 async def test_members_without_manage_server_are_refused(harness: Harness) -> None:
@@ -85,13 +85,13 @@ async def test_members_without_manage_server_are_refused(harness: Harness) -> No
         opts = [{"name": "id", "value": 1}] if name.endswith("unschedule") else []
         interaction = await harness.discord.send_interaction(name, opts, user_id=member)
         assert "Manage Server" in (await interaction.wait_final())["content"]
-    assert await harness.bot.schedules.for_guild(guild) == []
+    assert await harness.bot.store.schedules.for_guild(guild) == []
 
 
 async def test_unschedule_removes_this_guilds_schedule_only(harness: Harness) -> None:
     first, second = harness.discord.guild_ids[:2]
     await schedule(harness, harness.discord.channel_ids[first], games="1", every="hourly")
-    (created,) = await harness.bot.schedules.for_guild(first)
+    (created,) = await harness.bot.store.schedules.for_guild(first)
 
     interaction = await harness.discord.send_interaction(
         "leaderboard unschedule", [{"name": "id", "value": created.id}], guild_id=second
@@ -101,13 +101,13 @@ async def test_unschedule_removes_this_guilds_schedule_only(harness: Harness) ->
     assert answer["content"] == (
         f"This server has no schedule #{created.id}: `/leaderboard schedules` lists them."
     )
-    assert len(await harness.bot.schedules.for_guild(first)) == 1
+    assert len(await harness.bot.store.schedules.for_guild(first)) == 1
 
     interaction = await harness.discord.send_interaction(
         "leaderboard unschedule", [{"name": "id", "value": created.id}], guild_id=first
     )
     assert (await interaction.wait_final())["content"] == f"Schedule #{created.id} is removed."
-    assert await harness.bot.schedules.for_guild(first) == []
+    assert await harness.bot.store.schedules.for_guild(first) == []
     listing = await harness.answer("leaderboard schedules", guild_id=first)
     assert listing["embeds"][0]["description"].startswith("None yet")
 
@@ -115,8 +115,8 @@ async def test_unschedule_removes_this_guilds_schedule_only(harness: Harness) ->
 async def test_a_paused_schedule_shows_its_reason(harness: Harness) -> None:
     guild = harness.discord.guild_ids[0]
     await schedule(harness, harness.discord.channel_ids[guild], games="1", every="daily")
-    (created,) = await harness.bot.schedules.for_guild(guild)
-    await harness.bot.schedules.pause(created.id, "the channel was deleted")
+    (created,) = await harness.bot.store.schedules.for_guild(guild)
+    await harness.bot.store.schedules.pause(created.id, "the channel was deleted")
     listing = await harness.answer("leaderboard schedules")
     assert "⏸️ Paused: the channel was deleted" in listing["embeds"][0]["fields"][0]["value"]
 
@@ -160,4 +160,4 @@ async def test_schedule_warns_when_the_boards_need_more_than_the_budget(
     # ...and the three calls of one post do not fit in an hour's share (1.8) either.
     assert "⚠️ The boards due at this time need 3 RA calls" in content
     assert any("scheduled boards need about 72 RA calls a day" in r.message for r in caplog.records)
-    assert len(await harness.bot.schedules.for_guild(guild)) == 1  # made all the same
+    assert len(await harness.bot.store.schedules.for_guild(guild)) == 1  # made all the same

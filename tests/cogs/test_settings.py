@@ -31,7 +31,7 @@ async def test_a_lower_rate_is_stored_and_applies_at_once(start_bot: Any) -> Non
         "(the bot's default is 20, the most allowed 60)."
     )
     assert answer["allowed_mentions"] == {"parse": []}
-    assert await harness.bot.store.guild_rates() == {first: 2}
+    assert await harness.bot.store.guild_settings.guild_rates() == {first: 2}
     assert harness.bot.guild_limits.limit_for(("guild", first)) == 2
     assert harness.ra.requests == []  # a setting costs no RA call...
 
@@ -57,7 +57,7 @@ async def test_a_rate_above_the_ceiling_gets_the_ceiling_and_says_so(start_bot: 
         "The bot's operator allows at most 60 a minute per server, so that ceiling applies: "
         "this server's budget is now 60 a minute for commands that reach RetroAchievements."
     )
-    assert await harness.bot.store.guild_rates() == {guild: 60}
+    assert await harness.bot.store.guild_settings.guild_rates() == {guild: 60}
     assert harness.bot.guild_limits.limit_for(("guild", guild)) == 60
 
 
@@ -83,7 +83,7 @@ async def test_members_without_manage_server_are_refused_and_nothing_changes(
 
     assert answer["source"] == "callback" and answer["ephemeral"]
     assert answer["content"] == "You need the Manage Server permission to do that."
-    assert await harness.bot.store.guild_rates() == {}
+    assert await harness.bot.store.guild_settings.guild_rates() == {}
     assert harness.bot.guild_limits.limit_for(("guild", guild)) == before
 
 
@@ -92,7 +92,7 @@ async def test_an_out_of_range_number_is_refused(harness: Harness) -> None:
     answer = await ratelimit(harness, 0)
     assert answer["ephemeral"]
     assert answer["content"] == "Give a number of commands a minute from 1 to 10,000."
-    assert await harness.bot.store.guild_rates() == {}
+    assert await harness.bot.store.guild_settings.guild_rates() == {}
 
 
 async def test_the_command_is_for_server_managers_in_guilds(harness: Harness) -> None:

@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.store.store import NOT_ANSWERING
+from bot.store.database import NOT_ANSWERING
 from tests.fakes.bot_harness import Harness
 from tests.fakes.pg_cluster import PgCluster
 
@@ -48,7 +48,7 @@ async def test_postgresql_restart_while_the_bot_runs(start_bot: Any, pg_cluster:
     # Today's period began two minutes ago; its post comes due while the database is down.
     slot = started.replace(second=0, microsecond=0)
     due = datetime.now(UTC) + timedelta(seconds=1)
-    await harness.bot.schedules.reschedule(1, next_run=slot, run_at=due)
+    await harness.bot.store.schedules.reschedule(1, next_run=slot, run_at=due)
 
     pg_cluster.stop("fast")
     down_at = time.monotonic()
@@ -81,9 +81,9 @@ async def test_postgresql_restart_while_the_bot_runs(start_bot: Any, pg_cluster:
     assert fields(await harness.answer("status"))["Storage"] == "ok"
 
     # Nothing acknowledged was lost; the refused writes were not half-made.
-    assert (await harness.bot.store.get_link(owner)).ra_name == "MaxMilyin"  # type: ignore[union-attr]
-    assert (await harness.bot.store.get_link(member)).ra_name == "Scott"  # type: ignore[union-attr]
+    assert (await harness.bot.store.links.get_link(owner)).ra_name == "MaxMilyin"  # type: ignore[union-attr]
+    assert (await harness.bot.store.links.get_link(member)).ra_name == "Scott"  # type: ignore[union-attr]
     assert await harness.bot.store.sets.for_guild(guild) == []
-    (schedule,) = await harness.bot.schedules.for_guild(guild)
+    (schedule,) = await harness.bot.store.schedules.for_guild(guild)
     assert schedule.next_run == slot + timedelta(days=1)
     assert len(fake.channel_messages[channel]) == 1

@@ -128,7 +128,7 @@ async def test_schedules_and_sets_take_titles_and_show_them_with_ids(harness: Ha
     assert "the leaderboard of Super Metroid (700), Sonic the Hedgehog (1) goes to" in (
         answer["content"]
     )
-    (stored,) = await harness.bot.schedules.for_guild(guild)
+    (stored,) = await harness.bot.store.schedules.for_guild(guild)
     assert stored.games == "700, 1"  # resolved once: the post never depends on the catalogue
     listing = await harness.answer("leaderboard schedules")
     assert "Games: Super Metroid (700), Sonic the Hedgehog (1)" in (

@@ -28,9 +28,9 @@ async def test_a_progress_typed_during_a_board_is_answered_before_the_board(
         fake_ra.add_user(name)
         fake_ra.set_progress(name, 1, achieved=n % 20, score=n * 5)
         uid = fake_discord.add_member(guild, f"board{n:02}")
-        await store.set_link(uid, fake_ulid(name), name)
+        await store.links.set_link(uid, fake_ulid(name), name)
         uids.append(uid)
-    await store.mark_seen(guild, uids)
+    await store.links.mark_seen(guild, uids)
     await store.close()
 
     bot: BotProcess = await spawn_bot(RA_REQUESTS_PER_SECOND=str(RATE))

@@ -5,22 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, cast
 
-from bot.ra.models import CatalogueGame
+from bot.models.ra import CatalogueGame
 from bot.services.catalogue import Catalogue
 from bot.services.resolver import GameResolver
 from bot.services.titles import TitleIndex
-from bot.store import Store
+from bot.store.game_sets import GameSetStore
 
 
 def resolver(
-    games: Iterable[CatalogueGame] | None = None, store: Any = None, max_games: int = 50
+    games: Iterable[CatalogueGame] | None = None, sets: Any = None, max_games: int = 50
 ) -> GameResolver:
-    """`games`: the catalogue in memory (None: not loaded yet). `store`: anything with the
-    store's `sets.for_guild` (None: no set is ever looked up, so use guild None)."""
+    """`games`: the catalogue in memory (None: not loaded yet). `sets`: anything with the
+    game set store's `for_guild` (None: no set is ever looked up, so use guild None)."""
     catalogue = Catalogue(cast(Any, None), cast(Any, None), owner="test")
     if games is not None:
         catalogue.index = TitleIndex(games)
-    return GameResolver(catalogue, cast(Store, store), max_games)
+    return GameResolver(catalogue, cast(GameSetStore, sets), max_games)
 
 
 def parse_game_ids(text: str, max_games: int = 50) -> list[int]:

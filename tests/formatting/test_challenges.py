@@ -12,14 +12,13 @@ from bot.formatting.challenges import (
     window_text,
 )
 from bot.formatting.progress import Links
-from bot.ra.models import EarnedAchievement, GameInfo
-from bot.services.challenge_times import State
-from bot.services.challenges import ChallengeBoard, tally
-from bot.services.leaderboard import Board, Standing, snapshot_of
-from bot.services.members import LinkedMember
-from bot.services.schedule_times import Cadence
-from bot.store import Link
-from bot.store.challenges import Challenge
+from bot.models.boards import Board, Standing, snapshot_of
+from bot.models.challenge_times import State
+from bot.models.challenges import Challenge, ChallengeBoard
+from bot.models.members import Link, LinkedMember
+from bot.models.ra import EarnedAchievement, GameInfo
+from bot.models.schedule_times import Cadence
+from bot.services.challenges import tally
 
 START = datetime(2026, 12, 1, tzinfo=UTC)
 END = datetime(2027, 1, 1, tzinfo=UTC)

@@ -15,8 +15,7 @@ from bot.formatting.gamesets import (
     sets_embed,
     shown_name,
 )
-from bot.services.game_sets import SetChange
-from bot.store import GameSet
+from bot.models.game_sets import GameSet, SetChange
 
 NOW = datetime(2024, 5, 1, tzinfo=UTC)
 TITLES = {1: "Sonic the Hedgehog", 14402: "Dragon Quest III"}

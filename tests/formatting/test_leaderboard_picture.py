@@ -14,10 +14,9 @@ from bot.formatting.leaderboard_picture import (
     picture_title,
     scheduled_picture,
 )
-from bot.ra.models import GameInfo, GameProgress
-from bot.services.leaderboard import Board, Standing, rank_key, snapshot_of
-from bot.services.members import LinkedMember
-from bot.store import Link
+from bot.models.boards import Board, Standing, rank_key, snapshot_of
+from bot.models.members import Link, LinkedMember
+from bot.models.ra import GameInfo, GameProgress
 
 AT = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 GAMES = {1: GameInfo(1, "Sonic the Hedgehog", "Genesis/Mega Drive", "/Images/1.png"),

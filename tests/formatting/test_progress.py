@@ -19,8 +19,8 @@ from bot.formatting.progress import (
     progress_messages,
     totals,
 )
-from bot.ra.models import GameInfo, GameProgress, UserProfile
-from bot.services.ra import GameEntry, ProgressReport
+from bot.models.progress import GameEntry, ProgressReport
+from bot.models.ra import GameInfo, GameProgress, UserProfile
 
 FETCHED = datetime(2024, 5, 17, 12, 30, 5, tzinfo=UTC)
 LINKS = Links()

@@ -21,6 +21,7 @@ from bot.formatting.leaderboard import (
     board_page_count,
     board_title,
     board_titles,
+    changes_since,
     compare_embeds,
     scheduled_board_embed,
     schedules_embed,
@@ -28,14 +29,13 @@ from bot.formatting.leaderboard import (
 from bot.formatting.links import linked_embed
 from bot.formatting.progress import Links, progress_messages
 from bot.formatting.text import escape
-from bot.ra.models import GameInfo, GameProgress, UserProfile
-from bot.services.game_sets import SetChange
-from bot.services.leaderboard import Board, Standing, changes_since, rank_key, snapshot_of
-from bot.services.members import LinkedMember
-from bot.services.ra import GameEntry, ProgressReport
-from bot.services.schedule_times import Cadence
-from bot.store import GameSet, Link
-from bot.store.schedules import Schedule
+from bot.models.boards import Board, Standing, rank_key, snapshot_of
+from bot.models.game_sets import GameSet, SetChange
+from bot.models.members import Link, LinkedMember
+from bot.models.progress import GameEntry, ProgressReport
+from bot.models.ra import GameInfo, GameProgress, UserProfile
+from bot.models.schedule_times import Cadence
+from bot.models.schedules import Schedule
 from tests.strategies import (
     bounded,
     check_content,

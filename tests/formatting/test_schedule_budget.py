@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.formatting.schedule_budget import estimate_text
-from bot.services.schedule_budget import Estimate
-from bot.services.schedule_times import Cadence
+from bot.models.schedule_cost import Estimate
+from bot.models.schedule_times import Cadence
 
 
 def make(**kw: float) -> Estimate:

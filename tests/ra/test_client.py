@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.models.ra import CatalogueGame, Console, GameInfo, GameProgress
 from bot.ra.client import USER_AGENT, RAClient, is_valid_ra_user, queue_patience
 from bot.ra.errors import (
     RABadResponse,
@@ -27,7 +28,6 @@ from bot.ra.errors import (
     RAUserNotFound,
 )
 from bot.ra.limiter import UpstreamLimiter
-from bot.ra.models import CatalogueGame, Console, GameInfo, GameProgress
 from bot.stats import Stats
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeFault, FakeRA
 

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
+from bot.models.ra import EarnedAchievement
 from bot.ra.client import RAClient
 from bot.ra.errors import RABadResponse, RARequestRejected
 from bot.ra.limiter import UpstreamLimiter
-from bot.ra.models import EarnedAchievement
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeFault, FakeRA
 
 EARNED = "API_GetAchievementsEarnedBetween"

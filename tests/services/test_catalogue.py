@@ -15,12 +15,11 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
+from bot.models.ra import CatalogueGame
 from bot.ra.client import RAClient
 from bot.ra.limiter import UpstreamLimiter
-from bot.ra.models import CatalogueGame
 from bot.services.catalogue import Catalogue
 from bot.store import Store
-from bot.store.catalogue import CatalogueStore
 from tests.fakes.catalogue import CONSOLES, seed_catalogue
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeFault, FakeRA
 
@@ -95,7 +94,7 @@ def held(catalogue: Catalogue) -> dict[int, Row]:
 
 
 async def stored(store: Store) -> dict[int, Row]:
-    return {g.game_id: row(g) for g in await CatalogueStore(store).games()}
+    return {g.game_id: row(g) for g in await store.catalogue.games()}
 
 
 def asked_consoles(fake: FakeRA) -> list[int]:
@@ -125,7 +124,7 @@ class World:
     def catalogue(self, owner: str = "process-a", on: Store | None = None, **kw: Any) -> Catalogue:
         kw.setdefault("refresh_seconds", DAY)
         kw.setdefault("now", self.clock)
-        return Catalogue(CatalogueStore(on or self.store), self.client(), owner=owner, **kw)
+        return Catalogue((on or self.store).catalogue, self.client(), owner=owner, **kw)
 
     async def refreshed(self, owner: str = "process-a", **kw: Any) -> Catalogue:
         """A catalogue that has made its first refresh (and the fake's requests forgotten)."""
@@ -193,7 +192,7 @@ async def test_first_refresh_fetches_every_console_one_at_a_time(world: World) -
     assert catalogue.ready and len(catalogue) == len(games)
     assert catalogue.refreshed_at == T0
     assert catalogue.last_error is None
-    state = await CatalogueStore(world.store).state()
+    state = await world.store.catalogue.state()
     assert (state.refreshed_at, state.refresh_owner, state.lease_until) == (T0, None, None)
 
 
@@ -275,7 +274,7 @@ async def test_a_failed_console_list_keeps_the_catalogue_and_is_retried(
     assert await stored(world.store) == before
     assert "console list" in (catalogue.last_error or "")
     assert catalogue.refreshed_at == T0
-    assert (await CatalogueStore(world.store).state()).refreshed_at == T0
+    assert (await world.store.catalogue.state()).refreshed_at == T0
 
     # Still due: the next try (RA well again) refreshes it. A new client: a 429's Retry-After
     # holds the old one's limiter.
@@ -322,7 +321,7 @@ async def test_garbage_for_one_console_keeps_its_games_and_updates_the_others(
     assert title(catalogue, 228) == "Super Mario World (renamed)"
     assert "(1)" in (catalogue.last_error or "")
     assert catalogue.refreshed_at == T0  # not complete: due again
-    assert (await CatalogueStore(world.store).state()).refreshed_at == T0
+    assert (await world.store.catalogue.state()).refreshed_at == T0
 
     world.ra.requests.clear()
     assert await catalogue.refresh_if_due() is True

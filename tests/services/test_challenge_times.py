@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.errors import BadInput
-from bot.services.challenge_times import (
+from bot.models.challenge_times import (
     State,
     last_day,
     next_post,
@@ -16,7 +16,7 @@ from bot.services.challenge_times import (
     query_bounds,
     state,
 )
-from bot.services.schedule_times import Cadence
+from bot.models.schedule_times import Cadence
 
 NOW = datetime(2026, 12, 1, 8, 42, 17, 123456, tzinfo=UTC)
 

@@ -14,16 +14,17 @@ import pytest
 import pytest_asyncio
 
 from bot.formatting.progress import Links
+from bot.models.challenges import Challenge
+from bot.models.members import LinkedMember
+from bot.models.ra import EarnedAchievement
+from bot.models.schedule_times import Cadence
 from bot.ra.client import RAClient
 from bot.ra.limiter import Priority, UpstreamLimiter
-from bot.ra.models import EarnedAchievement
 from bot.services.challenges import ChallengePoster, Challenges, tally
-from bot.services.members import LinkedMember
 from bot.services.posting import LEASE, ChannelGone
 from bot.services.ra import RAService
-from bot.services.schedule_times import Cadence
 from bot.store import Store
-from bot.store.challenges import Challenge, ChallengeExists, ChallengeStore
+from bot.store.challenges import ChallengeExists, ChallengeStore
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeFault, FakeRA, fake_ulid
 from tests.services.test_scheduler import Crash, FakeChannel, FakePublisher
 
@@ -86,7 +87,7 @@ class World:
 async def world(store: Store, fake_ra: FakeRA) -> AsyncIterator[World]:
     channel = FakeChannel()
     for n, ra_name in enumerate(["MaxMilyin", "Scott", "TestUser"]):
-        link = await store.set_link(n + 1, fake_ulid(ra_name), ra_name)
+        link = await store.links.set_link(n + 1, fake_ulid(ra_name), ra_name)
         channel.members.append(LinkedMember(n + 1, link, f"member{n + 1}"))
     # December: Scott 30 hardcore on 228, Max 10 softcore on 1; TestUser only outside it.
     fake_ra.add_unlock("Scott", 228, 101, points=20, at=START + timedelta(days=2))
@@ -110,7 +111,7 @@ async def world(store: Store, fake_ra: FakeRA) -> AsyncIterator[World]:
 
         def make(owner: str = "process-a", **kw: Any) -> ChallengePoster:
             return ChallengePoster(
-                ChallengeStore(store),
+                store.challenges,
                 service(),
                 FakePublisher(channel),
                 owner=owner,
@@ -119,7 +120,7 @@ async def world(store: Store, fake_ra: FakeRA) -> AsyncIterator[World]:
                 **kw,
             )
 
-        yield World(store, fake_ra, channel, ChallengeStore(store), service, make)
+        yield World(store, fake_ra, channel, store.challenges, service, make)
 
 
 async def test_standings_rank_what_was_earned_in_the_window_on_its_games(world: World) -> None:
@@ -139,7 +140,7 @@ async def test_a_refresh_for_n_members_costs_n_calls_and_a_second_one_none(
     world: World,
 ) -> None:
     for n in range(4, 41):  # 40 members in all
-        link = await world.store.set_link(n, fake_ulid(f"user{n}"), f"user{n}")
+        link = await world.store.links.set_link(n, fake_ulid(f"user{n}"), f"user{n}")
         world.ra.add_user(f"user{n}")
         world.channel.members.append(LinkedMember(n, link, f"member{n}"))
     challenge = await world.add(game_ids=[1, 228, 14402, 5, 6, 7, 8, 9])

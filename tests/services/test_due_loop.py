@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.services.due_loop import MAX_SLEEP, DueLoop
-from bot.store.store import StoreUnavailable
+from bot.store.database import StoreUnavailable
 
 
 async def test_a_store_error_is_looked_at_again_within_a_second_then_backs_off() -> None:

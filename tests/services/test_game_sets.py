@@ -10,13 +10,8 @@ import pytest
 import pytest_asyncio
 
 from bot.errors import BadInput
-from bot.services.game_sets import (
-    MAX_SET_NAME,
-    MAX_SETS_PER_GUILD,
-    GameSets,
-    parse_lookup_name,
-    parse_set_name,
-)
+from bot.models.game_sets import MAX_SET_NAME, MAX_SETS_PER_GUILD, parse_lookup_name, parse_set_name
+from bot.services.game_sets import GameSets
 from bot.store import Store
 
 GUILD, OTHER_GUILD, ADMIN = 111, 222, 999
@@ -33,7 +28,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 @pytest.fixture
 def sets(store: Store) -> GameSets:
-    return GameSets(store, max_games=5)
+    return GameSets(store.sets, max_games=5)
 
 
 # -- names -----------------------------------------------------------------------------------------
@@ -204,7 +199,7 @@ async def test_remove_never_empties_a_set(sets: GameSets, store: Store) -> None:
 
 
 async def test_concurrent_adds_lose_nothing(store: Store) -> None:
-    sets = GameSets(store, max_games=50)
+    sets = GameSets(store.sets, max_games=50)
     await sets.create(GUILD, "Summer", [1], ADMIN)
     await asyncio.gather(*(sets.add(GUILD, "Summer", [i]) for i in range(2, 22)))
     stored = await store.sets.get(GUILD, "Summer")

@@ -10,21 +10,14 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest_asyncio
 
+from bot.formatting.leaderboard import changes_since
+from bot.models.boards import Board, Standing, board_from_snapshot, rank_key, snapshot_of
+from bot.models.members import Link, LinkedMember
+from bot.models.ra import GameInfo, GameProgress
 from bot.ra.client import RAClient
 from bot.ra.limiter import UpstreamLimiter
-from bot.ra.models import GameInfo, GameProgress
-from bot.services.leaderboard import (
-    Board,
-    Leaderboards,
-    Standing,
-    board_from_snapshot,
-    changes_since,
-    rank_key,
-    snapshot_of,
-)
-from bot.services.members import LinkedMember
+from bot.services.leaderboard import Leaderboards
 from bot.services.ra import RAService
-from bot.store import Link
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeRA, fake_ulid
 
 NOW = datetime(2026, 11, 30, tzinfo=UTC)

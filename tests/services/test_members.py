@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 from bot.services.members import VERIFY_SECONDS, Members
-from bot.store import Store
+from bot.store.links import LinkStore
 
 
 class Guild:
@@ -34,7 +34,7 @@ class Clock:
 
 
 def members(clock: Clock, **kw: Any) -> Members:
-    return Members(cast(Store, None), clock, **kw)  # present() never touches the store
+    return Members(cast(LinkStore, None), clock, **kw)  # present() never touches the store
 
 
 async def test_a_confirmed_member_is_trusted_until_verify_seconds_then_asked_again() -> None:

@@ -9,13 +9,12 @@ import pytest
 import pytest_asyncio
 
 from bot.errors import BadInput
-from bot.ra.models import CatalogueGame
+from bot.models.ra import CatalogueGame
 from bot.services.catalogue import Catalogue
 from bot.services.game_sets import GameSets
 from bot.services.resolver import GameResolver, ResolvedGames
 from bot.services.titles import TitleIndex
 from bot.store import Store
-from bot.store.catalogue import CatalogueStore
 from tests.fakes.catalogue import CONSOLES, TRICKY
 
 GUILD, OTHER_GUILD, ADMIN = 111, 222, 999
@@ -32,7 +31,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 def catalogue_of(store: Store, games: list[CatalogueGame] | None) -> Catalogue:
     """A catalogue already in memory (None: not loaded yet); it never asks RA here."""
-    catalogue = Catalogue(CatalogueStore(store), None, owner="test")  # type: ignore[arg-type]
+    catalogue = Catalogue(store.catalogue, None, owner="test")  # type: ignore[arg-type]
     if games is not None:
         catalogue.index = TitleIndex(games)
     return catalogue
@@ -45,12 +44,12 @@ TRICKY_GAMES = [
 
 @pytest.fixture
 def resolver(store: Store) -> GameResolver:
-    return GameResolver(catalogue_of(store, TRICKY_GAMES), store, max_games=5)
+    return GameResolver(catalogue_of(store, TRICKY_GAMES), store.sets, max_games=5)
 
 
 @pytest.fixture
 def sets(store: Store) -> GameSets:
-    return GameSets(store, max_games=10)
+    return GameSets(store.sets, max_games=10)
 
 
 async def test_ids_and_links_resolve_without_the_database(resolver: GameResolver) -> None:
@@ -144,7 +143,7 @@ async def test_many_unknown_titles_are_summed_up(resolver: GameResolver) -> None
 
 
 async def test_before_the_catalogue_is_loaded_a_title_gets_a_clear_answer(store: Store) -> None:
-    resolver = GameResolver(catalogue_of(store, None), store)
+    resolver = GameResolver(catalogue_of(store, None), store.sets)
     with pytest.raises(BadInput) as caught:
         await resolver.resolve(GUILD, "Super Metroid")
     assert "still loading" in caught.value.message

@@ -10,10 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.errors import BadInput
+from bot.models.game_sets import GameSet, normalize_name
+from bot.models.ra import CatalogueGame
 from bot.parsing import MAX_GAME_ID
-from bot.ra.models import CatalogueGame
-from bot.services.game_sets import normalize_name
-from bot.store import GameSet
 from tests.fakes.catalogue import CONSOLES, TRICKY
 from tests.fakes.resolving import resolver as make_resolver
 from tests.strategies import check_content, hostile_text
@@ -22,12 +21,11 @@ NOW = datetime(2024, 5, 1, tzinfo=UTC)
 
 
 class SetsOnly:
-    """The one store method resolve() uses (`store.sets.for_guild`), over a dict (the store
+    """The one store method resolve() uses (`GameSetStore.for_guild`), over a dict (the store
     has its own tests)."""
 
     def __init__(self, sets: dict[str, list[int]]) -> None:
         self.by_key = {normalize_name(k).casefold(): (k, v) for k, v in sets.items()}
-        self.sets = self
 
     async def for_guild(self, guild_id: int) -> list[GameSet]:
         return [GameSet(guild_id, name, ids, 1, NOW) for name, ids in self.by_key.values()]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.services.schedule_budget import DAY, SCHEDULED_SHARE, Planned, estimate
-from bot.services.schedule_times import Cadence
+from bot.models.schedule_cost import DAY, SCHEDULED_SHARE, Planned, estimate
+from bot.models.schedule_times import Cadence
 
 
 def plan(cadence: Cadence, players: str, hour: int = 18, minute: int = 0) -> Planned:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.errors import BadInput
-from bot.services.schedule_times import (
+from bot.models.schedule_times import (
     Cadence,
     describe,
     next_slot,

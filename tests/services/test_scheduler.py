@@ -16,20 +16,20 @@ import pytest
 import pytest_asyncio
 
 from bot.formatting.progress import Links
+from bot.models.members import LinkedMember
+from bot.models.schedule_times import Cadence
+from bot.models.schedules import Schedule
 from bot.ra.circuit import CircuitBreaker
 from bot.ra.client import RAClient
 from bot.ra.limiter import UpstreamLimiter
 from bot.services.catalogue import Catalogue
 from bot.services.leaderboard import Leaderboards
-from bot.services.members import LinkedMember
 from bot.services.posting import LEASE, ChannelGone, PostFailed
 from bot.services.ra import RAService
 from bot.services.resolver import GameResolver
-from bot.services.schedule_times import Cadence
 from bot.services.scheduler import Scheduler, spread_offset
 from bot.store import Store
-from bot.store.catalogue import CatalogueStore
-from bot.store.schedules import Schedule, ScheduleStore
+from bot.store.schedules import ScheduleStore
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeFault, FakeRA, fake_ulid
 
 GUILD, CHANNEL = 1000, 2000
@@ -131,7 +131,7 @@ class World:
 async def world(store: Store, fake_ra: FakeRA) -> AsyncIterator[World]:
     channel = FakeChannel()
     for n, ra_name in enumerate(["MaxMilyin", "Scott", "TestUser"]):
-        link = await store.set_link(n + 1, fake_ulid(ra_name), ra_name)
+        link = await store.links.set_link(n + 1, fake_ulid(ra_name), ra_name)
         channel.members.append(LinkedMember(n + 1, link, f"member{n + 1}"))
     async with aiohttp.ClientSession() as session:
         client = RAClient(
@@ -147,8 +147,8 @@ async def world(store: Store, fake_ra: FakeRA) -> AsyncIterator[World]:
         def make(owner: str = "process-a", on: Store = store, **kw: Any) -> Scheduler:
             ra = RAService(client, progress_ttl=0, scheduled_max_age=0)  # every run asks RA afresh
             return Scheduler(
-                ScheduleStore(on),
-                GameResolver(Catalogue(CatalogueStore(on), client, owner=owner), on),
+                on.schedules,
+                GameResolver(Catalogue(on.catalogue, client, owner=owner), on.sets),
                 Leaderboards(ra),
                 FakePublisher(channel),
                 owner=owner,
@@ -157,7 +157,7 @@ async def world(store: Store, fake_ra: FakeRA) -> AsyncIterator[World]:
                 **kw,
             )
 
-        yield World(store, fake_ra, channel, make, ScheduleStore(store))
+        yield World(store, fake_ra, channel, make, store.schedules)
 
 
 async def test_posts_once_per_period_and_moves_to_the_next(world: World) -> None:
@@ -431,7 +431,8 @@ async def test_boards_due_together_cost_one_progress_call_per_user(
         for n, name in enumerate(names):
             fake_ra.set_progress(name, game, achieved=n, score=n * 5)
     links = {
-        name: await store.set_link(n + 1, fake_ulid(name), name) for n, name in enumerate(names)
+        name: await store.links.set_link(n + 1, fake_ulid(name), name)
+        for n, name in enumerate(names)
     }
 
     def members(*who: str) -> list[LinkedMember]:
@@ -443,7 +444,7 @@ async def test_boards_due_together_cost_one_progress_call_per_user(
         3: (members("Ann", "Dee"), "1, 14402"),
     }
     channel = FakeChannel()
-    schedules = ScheduleStore(store)
+    schedules = store.schedules
     async with aiohttp.ClientSession() as session:
         client = RAClient(
             session,
@@ -457,7 +458,7 @@ async def test_boards_due_together_cost_one_progress_call_per_user(
         ra = RAService(client, progress_ttl=0, scheduled_max_age=300)
         scheduler = Scheduler(
             schedules,
-            GameResolver(Catalogue(CatalogueStore(store), client, owner="a"), store),
+            GameResolver(Catalogue(store.catalogue, client, owner="a"), store.sets),
             Leaderboards(ra),
             GuildsPublisher(channel, {g: m for g, (m, _) in boards.items()}),
             owner="a",
@@ -498,9 +499,9 @@ async def test_gathering_looks_only_as_far_ahead_as_answers_stay_usable(
     store: Store, fake_ra: FakeRA
 ) -> None:
     fake_ra.add_user("Ann")
-    link = await store.set_link(1, fake_ulid("Ann"), "Ann")
+    link = await store.links.set_link(1, fake_ulid("Ann"), "Ann")
     member = LinkedMember(1, link, "Ann")
-    schedules = ScheduleStore(store)
+    schedules = store.schedules
     async with aiohttp.ClientSession() as session:
         client = RAClient(
             session, api_key=FAKE_RA_KEY, limiter=UpstreamLimiter(1000.0, 2),
@@ -509,7 +510,7 @@ async def test_gathering_looks_only_as_far_ahead_as_answers_stay_usable(
         ra = RAService(client, scheduled_max_age=300)
         scheduler = Scheduler(
             schedules,
-            GameResolver(Catalogue(CatalogueStore(store), client, owner="a"), store),
+            GameResolver(Catalogue(store.catalogue, client, owner="a"), store.sets),
             Leaderboards(ra),
             GuildsPublisher(FakeChannel(), {1: [member], 2: [member]}),
             owner="a", links=Links(),

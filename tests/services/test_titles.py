@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.ra.models import CatalogueGame
-from bot.services.titles import TitleIndex, fold, search_key, title_parts
+from bot.models.ra import CatalogueGame
+from bot.models.titles import fold, search_key, title_parts
+from bot.services.titles import TitleIndex
 from tests.fakes.catalogue import CONSOLES, TRICKY
 
 
@@ -127,7 +128,7 @@ def test_huge_input_is_searched_without_error(index: TitleIndex) -> None:
 @pytest.mark.parametrize("path", ["/Images/048245.png", "/Images/000001.png", "", "/Images/x.png",
                                   "/Images/1234567.png", "https://elsewhere/icon.png"])
 def test_icons_are_kept_compact_and_come_back_as_they_were(path: str) -> None:
-    from bot.ra.models import compact_icon
+    from bot.models.ra import compact_icon
 
     assert CatalogueGame(1, "T", 1, "C", compact_icon(path), 1, 1).icon_path == path
     assert isinstance(compact_icon("/Images/048245.png"), int)

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest_asyncio
 from sqlalchemy import select
 
-from bot.ra.models import CatalogueGame
-from bot.services.titles import search_key
+from bot.models.ra import CatalogueGame
+from bot.models.titles import search_key
 from bot.store import Store
 from bot.store.catalogue import CatalogueState, CatalogueStore
 from bot.store.schema import catalogue_games
@@ -57,7 +57,7 @@ async def by_id(catalogue: CatalogueStore) -> dict[int, Row]:
 
 @pytest_asyncio.fixture
 async def catalogue(store: Store) -> CatalogueStore:
-    return CatalogueStore(store)
+    return store.catalogue
 
 
 
@@ -115,7 +115,7 @@ async def test_the_console_given_wins_and_long_fields_are_cut(
     await catalogue.replace_console(2, [odd])
     (got,) = await catalogue.games()
     assert (got.console_id, got.console, got.icon_path) == (2, "C" * 64, ("/" + "i" * 200)[:128])
-    async with store.engine.connect() as conn:
+    async with store.database.engine.connect() as conn:
         key = (await conn.execute(select(catalogue_games.c.search_key))).scalar_one()
     assert key == search_key("Pokémon Stadium")
 
@@ -189,7 +189,7 @@ async def test_extend_lease_keeps_others_out(catalogue: CatalogueStore) -> None:
 async def test_of_two_processes_claiming_at_once_one_wins(
     catalogue: CatalogueStore, second_store: Store
 ) -> None:
-    other = CatalogueStore(second_store)
+    other = second_store.catalogue
     for round_ in range(5):
         at = T0 + round_ * (FRESH + timedelta(hours=1))
         won = await asyncio.gather(claim(catalogue, "process-a", at), claim(other, "process-b", at))

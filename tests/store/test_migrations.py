@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from bot.store import Store
 from bot.store.schema import metadata
-from bot.store.store import MIGRATIONS, head_revision
+from bot.store.upgrade import MIGRATIONS, head_revision
 
 
 def alembic_config(connection: Connection) -> Config:
@@ -66,7 +66,7 @@ def current_revision(connection: Connection) -> str | None:
 
 
 async def run(store: Store, step: Callable[[Connection], Any]) -> Any:
-    async with store.engine.begin() as conn:
+    async with store.database.engine.begin() as conn:
         return await conn.run_sync(step)
 
 
@@ -88,7 +88,7 @@ async def test_upgrade_creates_exactly_the_schema(database_url: str) -> None:
 async def test_downgrade_to_base_and_upgrade_again(database_url: str) -> None:
     store = await Store.open(database_url)
     try:
-        await store.set_link(1, "01H00000000000000000000001", "Alice")
+        await store.links.set_link(1, "01H00000000000000000000001", "Alice")
         await run(store, lambda c: command.downgrade(alembic_config(c), "base"))
         assert set(await run(store, schema_of)) <= {"alembic_version"}
         assert await run(store, current_revision) is None
@@ -98,8 +98,8 @@ async def test_downgrade_to_base_and_upgrade_again(database_url: str) -> None:
         found = await run(store, schema_of)
         del found["alembic_version"]
         assert found == expected_schema()
-        assert await store.get_link(1) is None  # a fresh schema, usable at once
-        await store.set_link(1, "01H00000000000000000000002", "Alice")
+        assert await store.links.get_link(1) is None  # a fresh schema, usable at once
+        await store.links.set_link(1, "01H00000000000000000000002", "Alice")
     finally:
         await store.close()
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot.store import Store, StoreUnavailable
-from bot.store.store import CANNOT_WRITE
+from bot.store.database import CANNOT_WRITE
 
 ULID = "01H00000000000000000000001"
 
@@ -75,7 +75,7 @@ async def write_until_refused(store: Store, acked: dict[int, str]) -> StoreUnava
     for n in range(2000):
         user = 10_000 + n
         try:
-            await store.set_link(user, ULID, f"user{n}" + "x" * 200)
+            await store.links.set_link(user, ULID, f"user{n}" + "x" * 200)
             await store.sets.create(1, f"set {n}", list(range(1, 51)), user)
         except StoreUnavailable as refused:
             return refused
@@ -88,24 +88,24 @@ async def test_disk_full_mid_run(small_disk: Path) -> None:
     store = await Store.open(f"sqlite:///{path}")
     acked: dict[int, str] = {}
     try:
-        await store.set_link(1, ULID, "Alice")
+        await store.links.set_link(1, ULID, "Alice")
         acked[1] = "Alice"
         filler = fill(small_disk)
         refused = await write_until_refused(store, acked)
         assert refused.message == CANNOT_WRITE
         assert refused.__cause__ is None and refused.__suppress_context__
         with pytest.raises(StoreUnavailable) as again:
-            await store.set_link(2, ULID, "Bob")
+            await store.links.set_link(2, ULID, "Bob")
         assert again.value.message == CANNOT_WRITE
-        assert store.down_since is not None
+        assert store.database.down_since is not None
         # Reads are still served.
-        assert (await store.get_link(1)) is not None
+        assert (await store.links.get_link(1)) is not None
 
         filler.unlink()  # the operator frees space: writes work again, no restart
-        await store.set_link(2, ULID, "Bob")
+        await store.links.set_link(2, ULID, "Bob")
         acked[2] = "Bob"
-        assert store.down_since is None
-        links = await store.get_links(list(acked))
+        assert store.database.down_since is None
+        links = await store.links.get_links(list(acked))
         assert {u: link.ra_name for u, link in links.items()} == acked
     finally:
         await store.close()
@@ -116,17 +116,17 @@ async def test_file_system_turning_read_only_mid_run(small_disk: Path) -> None:
     path = small_disk / "bot.sqlite3"
     store = await Store.open(f"sqlite:///{path}")
     try:
-        await store.set_link(1, ULID, "Alice")
+        await store.links.set_link(1, ULID, "Alice")
         await store.sets.create(7, "Faves", [1, 2], 1)
         # The kernel refuses a read-only remount while files are open for writing: the pool's
         # connections close first (as they do when recycled); the store reconnects on its own.
-        await store.engine.dispose()
+        await store.database.engine.dispose()
         done = _mount("-o", "remount,ro", str(small_disk))
         assert done.returncode == 0, done.stderr
         for write in (
-            store.set_link(2, ULID, "Bob"),
+            store.links.set_link(2, ULID, "Bob"),
             store.sets.create(7, "More", [3], 1),
-            store.delete_link(1),
+            store.links.delete_link(1),
         ):
             with pytest.raises(StoreUnavailable) as refused:
                 await write
@@ -134,14 +134,14 @@ async def test_file_system_turning_read_only_mid_run(small_disk: Path) -> None:
         # SQLite cannot even open a WAL database on a read-only file system (it needs its
         # -shm file): reads get the same sentence.
         with pytest.raises(StoreUnavailable) as refused:
-            await store.get_link(1)
+            await store.links.get_link(1)
         assert refused.value.message == CANNOT_WRITE
 
         assert _mount("-o", "remount,rw", str(small_disk)).returncode == 0
-        await store.set_link(2, ULID, "Bob")
-        assert (await store.get_link(2)) is not None
+        await store.links.set_link(2, ULID, "Bob")
+        assert (await store.links.get_link(2)) is not None
         assert [s.name for s in await store.sets.for_guild(7)] == ["Faves"]
-        assert (await store.get_link(1)) is not None  # the refused delete did nothing
+        assert (await store.links.get_link(1)) is not None  # the refused delete did nothing
     finally:
         await store.close()
     intact(path)

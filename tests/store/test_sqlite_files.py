@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.store import Store, StoreError, StoreUnavailable
-from bot.store import store as store_module
+from bot.store import database as database_module
 
 ROOT = Path(__file__).resolve().parents[2]
 BUSY = "The bot's storage is busy right now: try again in a minute."
@@ -34,7 +34,7 @@ def url(path: Path) -> str:
 
 async def make_database(path: Path) -> None:
     store = await Store.open(url(path))
-    await store.set_link(USER, "01H00000000000000000000001", "Alice")
+    await store.links.set_link(USER, "01H00000000000000000000001", "Alice")
     await store.close()
 
 
@@ -55,7 +55,7 @@ async def test_missing_directory_is_created(tmp_path: Path) -> None:
     path = tmp_path / "no" / "such" / "dir" / "bot.sqlite3"
     store = await Store.open(url(path))
     try:
-        await store.set_link(USER, "01H00000000000000000000001", "Alice")
+        await store.links.set_link(USER, "01H00000000000000000000001", "Alice")
     finally:
         await store.close()
     assert path.is_file()
@@ -133,7 +133,7 @@ async def test_read_only_directory_caught_by_sqlite_itself(
     directory = tmp_path / "data"
     await make_database(directory / "bot.sqlite3")
     read_only(directory)
-    monkeypatch.setattr(store_module, "_prepare_sqlite_file", lambda _path: None)
+    monkeypatch.setattr(database_module, "_prepare_sqlite_file", lambda _path: None)
     with pytest.raises(StoreError) as info:
         await Store.open(url(directory / "bot.sqlite3"))
     assert_clear_error(info.value, "the database cannot be used")
@@ -151,7 +151,7 @@ async def test_locked_database_is_unavailable_not_a_crash(tmp_path: Path) -> Non
         holder.execute("BEGIN EXCLUSIVE")
         started = time.monotonic()
         with pytest.raises(StoreUnavailable) as info:
-            await store.set_link(USER, "01H00000000000000000000001", "Alice")
+            await store.links.set_link(USER, "01H00000000000000000000001", "Alice")
         waited = time.monotonic() - started
         assert info.value.message == BUSY
         assert info.value.__cause__ is None and info.value.__suppress_context__  # from None
@@ -159,11 +159,11 @@ async def test_locked_database_is_unavailable_not_a_crash(tmp_path: Path) -> Non
         with pytest.raises(StoreUnavailable):
             await store.sets.modify(1, "faves", lambda ids: [*ids, 2])
         # WAL: readers are not blocked by a writer.
-        assert await store.get_link(USER) is None
+        assert await store.links.get_link(USER) is None
         faves = await store.sets.get(1, "faves")
         assert faves is not None and faves.game_ids == [1]
         holder.execute("ROLLBACK")
-        await store.set_link(USER, "01H00000000000000000000001", "Alice")
+        await store.links.set_link(USER, "01H00000000000000000000001", "Alice")
         assert await store.sets.modify(1, "faves", lambda ids: [*ids, 2]) is not None
     finally:
         holder.close()
@@ -191,8 +191,8 @@ async def test_lock_held_briefly_is_waited_for(tmp_path: Path) -> None:
     try:
         holder.execute("BEGIN EXCLUSIVE")
         asyncio.get_running_loop().call_later(0.2, holder.execute, "COMMIT")
-        await store.set_link(USER, "01H00000000000000000000001", "Alice")
-        assert await store.get_link(USER) is not None
+        await store.links.set_link(USER, "01H00000000000000000000001", "Alice")
+        assert await store.links.get_link(USER) is not None
     finally:
         holder.close()
         await store.close()
@@ -202,7 +202,8 @@ async def test_wal_and_synchronous_full_on_every_connection(tmp_path: Path) -> N
     path = tmp_path / "bot.sqlite3"
     store = await Store.open(url(path), busy_timeout=1.5)
     try:
-        conns = [await store.engine.connect() for _ in range(3)]  # distinct pooled connections
+        # distinct pooled connections
+        conns = [await store.database.engine.connect() for _ in range(3)]
         try:
             for conn in conns:
                 pragma = {
@@ -238,7 +239,7 @@ async def main():
     store = await Store.open(sys.argv[1])
     base = int(sys.argv[2])
     for n in range(base, base + 100000):
-        await store.set_link(n, f"01H{n:023d}", f"user{n}")
+        await store.links.set_link(n, f"01H{n:023d}", f"user{n}")
         await store.sets.create(1, f"set{n}", [n], n)
         print("ACK", n, flush=True)
 
@@ -280,13 +281,13 @@ async def test_acknowledged_writes_survive_kill_9(tmp_path: Path, acks: list[int
 
     store = await Store.open(url(path))
     try:
-        links = await store.get_links(acknowledged)
+        links = await store.links.get_links(acknowledged)
         assert sorted(links) == sorted(acknowledged)
         for n in acknowledged:
             assert links[n].ra_name == f"user{n}"
             faves = await store.sets.get(1, f"SET{n}")
             assert faves is not None and faves.game_ids == [n]
-        async with store.engine.connect() as conn:
+        async with store.database.engine.connect() as conn:
             assert (await conn.execute(text("PRAGMA integrity_check"))).scalar_one() == "ok"
     finally:
         await store.close()

@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Table, func, select, text
 
-from bot.store import GameSet, Link, SetExists, Store, StoreError
+from bot.models.game_sets import GameSet
+from bot.models.members import Link
+from bot.store import Store, StoreError
+from bot.store.game_sets import SetExists
 from bot.store.schema import guild_members, links
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +33,7 @@ def ulid(n: int) -> str:
 
 
 async def count(store: Store, table: Table) -> int:
-    async with store.engine.connect() as conn:
+    async with store.database.engine.connect() as conn:
         return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
 
 
@@ -44,58 +47,58 @@ def append(n: int) -> Callable[[list[int]], list[int]]:
 
 async def test_set_link_then_get_link(store: Store) -> None:
     before = datetime.now(UTC)
-    made = await store.set_link(ALICE, ulid(1), "Alice")
+    made = await store.links.set_link(ALICE, ulid(1), "Alice")
     assert made == Link(ALICE, ulid(1), "Alice", made.linked_at)
     assert before <= made.linked_at <= datetime.now(UTC)
-    got = await store.get_link(ALICE)
+    got = await store.links.get_link(ALICE)
     assert got == made
     assert got.linked_at.tzinfo is not None
     assert got.linked_at.utcoffset() == UTC.utcoffset(None)
-    assert await store.get_link(BOB) is None
+    assert await store.links.get_link(BOB) is None
 
 
 async def test_relink_replaces_the_old_account(store: Store) -> None:
-    await store.set_link(ALICE, ulid(1), "Alice")
-    second = await store.set_link(ALICE, ulid(2), "AliceToo")
-    assert await store.get_link(ALICE) == second
+    await store.links.set_link(ALICE, ulid(1), "Alice")
+    second = await store.links.set_link(ALICE, ulid(2), "AliceToo")
+    assert await store.links.get_link(ALICE) == second
     assert await count(store, links) == 1
 
 
 async def test_get_links_in_one_batch(store: Store) -> None:
-    alice = await store.set_link(ALICE, ulid(1), "Alice")
-    bob = await store.set_link(BOB, ulid(2), "Bob")
-    assert await store.get_links([ALICE, BOB, CAROL, ALICE]) == {ALICE: alice, BOB: bob}
-    assert await store.get_links(iter([CAROL])) == {}
-    assert await store.get_links([]) == {}
+    alice = await store.links.set_link(ALICE, ulid(1), "Alice")
+    bob = await store.links.set_link(BOB, ulid(2), "Bob")
+    assert await store.links.get_links([ALICE, BOB, CAROL, ALICE]) == {ALICE: alice, BOB: bob}
+    assert await store.links.get_links(iter([CAROL])) == {}
+    assert await store.links.get_links([]) == {}
 
 
 async def test_delete_link(store: Store) -> None:
-    assert await store.delete_link(ALICE) is False  # never linked
-    await store.set_link(ALICE, ulid(1), "Alice")
-    await store.set_link(BOB, ulid(2), "Bob")
-    assert await store.delete_link(ALICE) is True
-    assert await store.get_link(ALICE) is None
-    assert await store.delete_link(ALICE) is False  # not linked any more
-    assert await store.get_link(BOB) is not None
+    assert await store.links.delete_link(ALICE) is False  # never linked
+    await store.links.set_link(ALICE, ulid(1), "Alice")
+    await store.links.set_link(BOB, ulid(2), "Bob")
+    assert await store.links.delete_link(ALICE) is True
+    assert await store.links.get_link(ALICE) is None
+    assert await store.links.delete_link(ALICE) is False  # not linked any more
+    assert await store.links.get_link(BOB) is not None
 
 
 async def test_rename_link_keeps_the_account(store: Store) -> None:
-    made = await store.set_link(ALICE, ulid(1), "Alice")
-    await store.rename_link(ALICE, "Alicia")
-    assert await store.get_link(ALICE) == Link(ALICE, ulid(1), "Alicia", made.linked_at)
-    await store.rename_link(BOB, "Nobody")  # not linked: nothing to rename, nothing created
-    assert await store.get_link(BOB) is None
+    made = await store.links.set_link(ALICE, ulid(1), "Alice")
+    await store.links.rename_link(ALICE, "Alicia")
+    assert await store.links.get_link(ALICE) == Link(ALICE, ulid(1), "Alicia", made.linked_at)
+    await store.links.rename_link(BOB, "Nobody")  # not linked: nothing to rename, nothing created
+    assert await store.links.get_link(BOB) is None
 
 
 async def test_two_members_link_at_once(store: Store, second_store: Store) -> None:
     users = range(ALICE, ALICE + 20)
     await asyncio.gather(
         *(
-            (store if i % 2 else second_store).set_link(uid, ulid(i), f"user{i}")
+            (store if i % 2 else second_store).links.set_link(uid, ulid(i), f"user{i}")
             for i, uid in enumerate(users)
         )
     )
-    got = await store.get_links(users)
+    got = await store.links.get_links(users)
     assert {uid: (link.ra_ulid, link.ra_name) for uid, link in got.items()} == {
         uid: (ulid(i), f"user{i}") for i, uid in enumerate(users)
     }
@@ -106,23 +109,23 @@ async def test_one_member_relinking_at_once_last_write_wins(
 ) -> None:
     written = await asyncio.gather(
         *(
-            (store if i % 2 else second_store).set_link(ALICE, ulid(i), f"name{i}")
+            (store if i % 2 else second_store).links.set_link(ALICE, ulid(i), f"name{i}")
             for i in range(20)
         )
     )
-    final = await store.get_link(ALICE)
+    final = await store.links.get_link(ALICE)
     assert final in written  # one whole write, never a mix of two
-    assert await second_store.get_link(ALICE) == final
+    assert await second_store.links.get_link(ALICE) == final
     assert await count(store, links) == 1
-    last = await second_store.set_link(ALICE, ulid(99), "Latest")
-    assert await store.get_link(ALICE) == last
+    last = await second_store.links.set_link(ALICE, ulid(99), "Latest")
+    assert await store.links.get_link(ALICE) == last
 
 
 # -- guild membership ------------------------------------------------------------------------------
 
 
 async def seen_at(store: Store, guild_id: int, user_id: int) -> datetime | None:
-    async with store.engine.connect() as conn:
+    async with store.database.engine.connect() as conn:
         return (
             await conn.execute(
                 select(guild_members.c.seen_at).where(
@@ -134,56 +137,58 @@ async def seen_at(store: Store, guild_id: int, user_id: int) -> datetime | None:
 
 
 async def test_mark_seen_upserts(store: Store) -> None:
-    await store.mark_seen(GUILD, [ALICE, BOB, ALICE])
+    await store.links.mark_seen(GUILD, [ALICE, BOB, ALICE])
     first = await seen_at(store, GUILD, ALICE)
     await asyncio.sleep(0.002)
-    await store.mark_seen(GUILD, [ALICE])
+    await store.links.mark_seen(GUILD, [ALICE])
     again = await seen_at(store, GUILD, ALICE)
     assert first is not None and again is not None and again > first
     assert await count(store, guild_members) == 2
-    await store.mark_seen(GUILD, [])  # nothing to do
+    await store.links.mark_seen(GUILD, [])  # nothing to do
     assert await count(store, guild_members) == 2
 
 
 async def test_linked_members_are_the_linked_users_seen_in_that_guild(store: Store) -> None:
-    alice = await store.set_link(ALICE, ulid(1), "Alice")
-    carol = await store.set_link(CAROL, ulid(3), "Carol")
-    await store.set_link(BOB, ulid(2), "Bob")  # linked, never seen in GUILD
+    alice = await store.links.set_link(ALICE, ulid(1), "Alice")
+    carol = await store.links.set_link(CAROL, ulid(3), "Carol")
+    await store.links.set_link(BOB, ulid(2), "Bob")  # linked, never seen in GUILD
     before = datetime.now(UTC)
-    await store.mark_seen(GUILD, [CAROL, ALICE, 555])  # 555: seen, never linked
-    await store.mark_seen(OTHER_GUILD, [BOB])
-    members = await store.linked_members(GUILD)
+    await store.links.mark_seen(GUILD, [CAROL, ALICE, 555])  # 555: seen, never linked
+    await store.links.mark_seen(OTHER_GUILD, [BOB])
+    members = await store.links.linked_members(GUILD)
     assert [link for link, _ in members] == [alice, carol]  # by user id
     for _, seen in members:
         assert seen.tzinfo is not None and before <= seen <= datetime.now(UTC)
-    assert [link.discord_user_id for link, _ in await store.linked_members(OTHER_GUILD)] == [BOB]
-    assert await store.linked_members(333) == []
+    others = await store.links.linked_members(OTHER_GUILD)
+    assert [link.discord_user_id for link, _ in others] == [BOB]
+    assert await store.links.linked_members(333) == []
 
 
 async def test_forget_members(store: Store) -> None:
-    await store.set_link(ALICE, ulid(1), "Alice")
-    await store.set_link(BOB, ulid(2), "Bob")
-    await store.mark_seen(GUILD, [ALICE, BOB])
-    await store.mark_seen(OTHER_GUILD, [ALICE])
-    await store.forget_members(GUILD, [ALICE, CAROL])
-    await store.forget_members(GUILD, [])
-    assert [link.discord_user_id for link, _ in await store.linked_members(GUILD)] == [BOB]
-    assert [link.discord_user_id for link, _ in await store.linked_members(OTHER_GUILD)] == [ALICE]
-    assert await store.get_link(ALICE) is not None  # leaving a guild keeps the link
+    await store.links.set_link(ALICE, ulid(1), "Alice")
+    await store.links.set_link(BOB, ulid(2), "Bob")
+    await store.links.mark_seen(GUILD, [ALICE, BOB])
+    await store.links.mark_seen(OTHER_GUILD, [ALICE])
+    await store.links.forget_members(GUILD, [ALICE, CAROL])
+    await store.links.forget_members(GUILD, [])
+    assert [link.discord_user_id for link, _ in await store.links.linked_members(GUILD)] == [BOB]
+    others = await store.links.linked_members(OTHER_GUILD)
+    assert [link.discord_user_id for link, _ in others] == [ALICE]
+    assert await store.links.get_link(ALICE) is not None  # leaving a guild keeps the link
 
 
 # -- guild settings --------------------------------------------------------------------------------
 
 
 async def test_guild_rates(store: Store) -> None:
-    assert await store.guild_rates() == {}
-    await store.set_guild_rate(GUILD, 10)
-    await store.set_guild_rate(OTHER_GUILD, 3)
-    await store.set_guild_rate(GUILD, 20)
-    assert await store.guild_rates() == {GUILD: 20, OTHER_GUILD: 3}
-    await store.set_guild_rate(GUILD, None)  # back to the default
-    await store.set_guild_rate(333, None)
-    assert await store.guild_rates() == {OTHER_GUILD: 3}
+    assert await store.guild_settings.guild_rates() == {}
+    await store.guild_settings.set_guild_rate(GUILD, 10)
+    await store.guild_settings.set_guild_rate(OTHER_GUILD, 3)
+    await store.guild_settings.set_guild_rate(GUILD, 20)
+    assert await store.guild_settings.guild_rates() == {GUILD: 20, OTHER_GUILD: 3}
+    await store.guild_settings.set_guild_rate(GUILD, None)  # back to the default
+    await store.guild_settings.set_guild_rate(333, None)
+    assert await store.guild_settings.guild_rates() == {OTHER_GUILD: 3}
 
 
 # -- game sets -------------------------------------------------------------------------------------
@@ -289,7 +294,7 @@ async def test_reopening_runs_no_migration_and_keeps_data(
 ) -> None:
     caplog.set_level(logging.INFO, logger="alembic")
     first = await Store.open(database_url)
-    await first.set_link(ALICE, ulid(1), "Alice")
+    await first.links.set_link(ALICE, ulid(1), "Alice")
     await first.sets.create(GUILD, "Faves", [1, 2], ALICE)
     await first.close()
     assert any("Running upgrade" in r.getMessage() for r in caplog.records)
@@ -298,10 +303,10 @@ async def test_reopening_runs_no_migration_and_keeps_data(
     again = await Store.open(database_url)
     try:
         assert not [r.getMessage() for r in caplog.records if "Running upgrade" in r.getMessage()]
-        assert (await again.get_link(ALICE)) is not None
+        assert (await again.links.get_link(ALICE)) is not None
         faves = await again.sets.get(GUILD, "faves")
         assert faves is not None and faves.game_ids == [1, 2]
-        async with again.engine.connect() as conn:
+        async with again.database.engine.connect() as conn:
             versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
         assert len(versions) == 1
     finally:
@@ -311,9 +316,9 @@ async def test_reopening_runs_no_migration_and_keeps_data(
 async def test_engines_opening_one_new_database_at_once(database_url: str) -> None:
     stores = await asyncio.gather(*(Store.open(database_url) for _ in range(3)))
     try:
-        await stores[0].set_link(ALICE, ulid(1), "Alice")
-        assert await stores[2].get_link(ALICE) is not None
-        async with stores[1].engine.connect() as conn:
+        await stores[0].links.set_link(ALICE, ulid(1), "Alice")
+        assert await stores[2].links.get_link(ALICE) is not None
+        async with stores[1].database.engine.connect() as conn:
             versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
         assert len(versions) == 1
     finally:
@@ -327,7 +332,8 @@ from bot.store import Store
 
 async def main():
     store = await Store.open(sys.argv[1])
-    await store.set_link(int(sys.argv[2]), "01H" + sys.argv[2][-23:].zfill(23), "P" + sys.argv[2])
+    uid = sys.argv[2]
+    await store.links.set_link(int(uid), "01H" + uid[-23:].zfill(23), "P" + uid)
     await store.close()
     print("OK", flush=True)
 
@@ -357,6 +363,6 @@ async def test_processes_opening_one_new_database_at_once(database_url: str) -> 
         assert out.decode().strip() == "OK"
     store = await Store.open(database_url)
     try:
-        assert set(await store.get_links([ALICE, BOB])) == {ALICE, BOB}
+        assert set(await store.links.get_links([ALICE, BOB])) == {ALICE, BOB}
     finally:
         await store.close()

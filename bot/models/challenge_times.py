@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 from bot.errors import BadInput
-from bot.services.schedule_times import Cadence, next_slot
+from bot.models.schedule_times import Cadence, next_slot
 
 _DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
