@@ -29,8 +29,9 @@ from bot.formatting.progress import Links
 from bot.models.challenges import Challenge
 from bot.models.members import Link, LinkedMember
 from bot.models.schedule_times import Cadence
-from bot.ra.client import USER_AGENT, RAClient
+from bot.ra.client import RAClient
 from bot.ra.limiter import UpstreamLimiter
+from bot.ra.transport import USER_AGENT, RATransport
 from bot.services.challenges import Challenges
 from bot.services.leaderboard import Leaderboards
 from bot.services.ra import RAService
@@ -73,8 +74,8 @@ async def measure(members: int) -> dict[str, float]:
         headers={"User-Agent": USER_AGENT},
         connector=aiohttp.TCPConnector(limit=MAX_IN_FLIGHT * 2),
     ) as session:
-        client = RAClient(session, api_key=FAKE_RA_KEY, base_url=fake_ra.base_url,
-                          limiter=UpstreamLimiter(RATE, MAX_IN_FLIGHT), timeout=8.0)
+        client = RAClient(RATransport(session, api_key=FAKE_RA_KEY, base_url=fake_ra.base_url,
+                          limiter=UpstreamLimiter(RATE, MAX_IN_FLIGHT), timeout=8.0))
         linked = [
             LinkedMember(i, Link(i, fake_ulid(user), user, START), f"member {i}")
             for i, user in enumerate(users, start=1)

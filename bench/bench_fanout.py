@@ -27,8 +27,9 @@ from bench.common import table, title, verdict
 from bot.formatting.leaderboard import board_page
 from bot.formatting.progress import Links
 from bot.models.members import Link, LinkedMember
-from bot.ra.client import USER_AGENT, RAClient
+from bot.ra.client import RAClient
 from bot.ra.limiter import Priority, UpstreamLimiter
+from bot.ra.transport import USER_AGENT, RATransport
 from bot.services.leaderboard import Leaderboards
 from bot.services.ra import RAService
 from bot.stats import Stats
@@ -89,8 +90,8 @@ async def run() -> bool:
             granted.append(time.monotonic())
 
         limiter.acquire = recording_acquire  # type: ignore[method-assign]
-        client = RAClient(session, api_key=FAKE_RA_KEY, base_url=fake_ra.base_url,
-                          limiter=limiter, timeout=8.0, retry_budget=14.0, stats=stats)
+        client = RAClient(RATransport(session, api_key=FAKE_RA_KEY, base_url=fake_ra.base_url,
+                          limiter=limiter, timeout=8.0, retry_budget=14.0, stats=stats))
         service = RAService(client, stats=stats)
         now = datetime.now(UTC)
         members = [

@@ -38,7 +38,7 @@ from bench.common import (
     wait_connected,
 )
 from bot.models.schedule_times import Cadence
-from bot.services.scheduler import spread_offset
+from bot.posting.scheduler import spread_offset
 from bot.store import Store
 from tests.e2e.conftest import bot_environment
 from tests.e2e.fake_discord import FakeDiscord

@@ -11,30 +11,32 @@ import logging
 import math
 import os
 import socket
-from typing import Any
+from typing import cast
 
 import aiohttp
 import discord
-import yarl
-from discord.ext import commands
 
 from bot.config import Settings
 from bot.formatting.progress import Links
+from bot.gateway import GatewayBot
+from bot.posting.challenges import ChallengePoster
+from bot.posting.publisher import DiscordPublisher
+from bot.posting.scheduler import Scheduler
 from bot.ra.circuit import CircuitBreaker
-from bot.ra.client import USER_AGENT, RAClient
+from bot.ra.client import RAClient
 from bot.ra.limiter import UpstreamLimiter
-from bot.ra.shared_budget import SPARE, RedisLink, SharedBudget
+from bot.ra.shared_budget import SPARE, SharedBudget
+from bot.ra.transport import USER_AGENT, RATransport
+from bot.redis_link import RedisLink
 from bot.services.catalogue import Catalogue
-from bot.services.challenges import ChallengePoster, Challenges
+from bot.services.challenges import Challenges
 from bot.services.game_sets import GameSets
 from bot.services.guild_limits import GuildRateLimits
 from bot.services.leaderboard import Leaderboards
 from bot.services.members import Members
 from bot.services.pictures import BoardPictures
-from bot.services.publisher import DiscordPublisher
 from bot.services.ra import RAService
 from bot.services.resolver import GameResolver
-from bot.services.scheduler import Scheduler
 from bot.services.shared_cache import SharedCacheClient
 from bot.stats import Stats
 from bot.store import Store
@@ -42,38 +44,20 @@ from bot.tree import BotTree
 
 log = logging.getLogger(__name__)
 
-# Discord allows `max_concurrency` IDENTIFYs per 5 seconds, bucketed by shard_id % that.
-IDENTIFY_SPACING = 5.0
-
 # Loaded in this order; one feature a file.
 EXTENSIONS = (
     "bot.cogs.progress",
     "bot.cogs.links",
     "bot.cogs.compare",
     "bot.cogs.leaderboard",
-    "bot.cogs.gamesets",
+    "bot.cogs.game_sets",
     "bot.cogs.settings",
     "bot.cogs.status",
     "bot.cogs.challenges",
 )
 
 
-def use_discord_api_base(base_url: str) -> None:
-    """Send discord.py's REST calls (interaction callbacks and webhooks too) to `base_url`."""
-    discord.http.Route.BASE = base_url.rstrip("/")
-
-
-def intents() -> discord.Intents:
-    """Only what slash commands need: guilds. No privileged intents, no member cache."""
-    return discord.Intents(guilds=True)
-
-
-# The bot never joins voice: silence discord.py's start-up warnings about voice libraries.
-discord.VoiceClient.warn_nacl = False
-discord.VoiceClient.warn_dave = False
-
-
-class RABot(commands.AutoShardedBot):
+class RABot(GatewayBot):
     session: aiohttp.ClientSession
     store: Store
     ra: RAService
@@ -91,37 +75,24 @@ class RABot(commands.AutoShardedBot):
     challenge_poster: ChallengePoster
 
     def __init__(self, settings: Settings) -> None:
-        super().__init__(
-            command_prefix=commands.when_mentioned,
-            help_command=None,
-            intents=intents(),
-            tree_cls=BotTree,
-            allowed_mentions=discord.AllowedMentions.none(),
-            member_cache_flags=discord.MemberCacheFlags.none(),
-            chunk_guilds_at_startup=False,
-            max_messages=None,
-            **_shard_options(settings),
-        )
-        self.settings = settings
-        self.redis: RedisLink | None = None  # REDIS_URL: shared with the bot's other processes
-        self.max_concurrency = 1
-        self.closing = False
+        super().__init__(settings, tree_cls=BotTree)
         self._teardown: asyncio.Future[None] | None = None
         self.links = Links(settings.ra_site_base_url, settings.ra_media_base_url)
-        if settings.discord_api_base_url:
-            use_discord_api_base(settings.discord_api_base_url)
+
+    @property
+    def command_tree(self) -> BotTree:
+        """`tree`, as the BotTree it is (tree_cls)."""
+        return cast(BotTree, self.tree)
 
     async def setup_hook(self) -> None:
         s = self.settings
         if s.discord_api_base_url:
-            await self._use_gateway_of_api_base()
+            await self.use_gateway_of_api_base()
         self.session = aiohttp.ClientSession(
             headers={"User-Agent": USER_AGENT},
             connector=aiohttp.TCPConnector(limit=max(10, s.ra_max_in_flight * 2)),
         )
         self.stats = Stats()
-        ra_client: type[RAClient] = RAClient
-        shared: dict[str, Any] = {}
         if s.redis_url:
             self.redis = RedisLink(s.redis_url, prefix=s.redis_key_prefix)
             budget = SharedBudget(
@@ -132,16 +103,9 @@ class RABot(commands.AutoShardedBot):
                 lease_seconds=s.ra_timeout_seconds + 5,  # longer than any request may take
             )
             limiter = UpstreamLimiter(s.ra_requests_per_second, s.ra_max_in_flight, budget=budget)
-            ra_client = SharedCacheClient
-            shared = {
-                "link": self.redis,
-                "progress_ttl": s.progress_cache_seconds,
-                "game_ttl": s.game_cache_seconds,
-                "profile_ttl": s.profile_cache_seconds,
-            }
             await self.redis.probe()  # not there: start on this process's share, said once
             if not s.discord_api_base_url:
-                self.max_concurrency = await self._max_concurrency()
+                self.max_concurrency = await self.read_max_concurrency()
         else:
             limiter = local_limiter(s)
         log.info(
@@ -150,7 +114,7 @@ class RABot(commands.AutoShardedBot):
             s.shard_count or "Discord's recommendation",
             "shared through Redis" if s.redis_url else "this process's",
         )
-        client = ra_client(
+        transport = RATransport(
             self.session,
             api_key=s.ra_api_key,
             username=s.ra_username,
@@ -159,12 +123,22 @@ class RABot(commands.AutoShardedBot):
             timeout=s.ra_timeout_seconds,
             retry_budget=s.ra_retry_budget_seconds,
             stats=self.stats,
-            **shared,
             # Refuses at once while RA does not answer.
             circuit=CircuitBreaker(
                 open_seconds=s.ra_circuit_open_seconds,
                 max_open_seconds=3 * s.ra_circuit_open_seconds,
             ),
+        )
+        client = (
+            SharedCacheClient(
+                transport,
+                link=self.redis,
+                progress_ttl=s.progress_cache_seconds,
+                game_ttl=s.game_cache_seconds,
+                profile_ttl=s.profile_cache_seconds,
+            )
+            if self.redis is not None
+            else RAClient(transport)
         )
         self.guild_limits = GuildRateLimits(
             s.guild_commands_per_minute, s.guild_commands_per_minute_max
@@ -189,6 +163,7 @@ class RABot(commands.AutoShardedBot):
         for guild_id, per_minute in (await self.store.guild_settings.guild_rates()).items():
             self.guild_limits.set_guild_limit(guild_id, per_minute)
         self.members = Members(self.store.links)
+        self.command_tree.members = self.members
         self.game_sets = GameSets(self.store.sets, s.max_games_per_command)
         self.resolver = GameResolver(self.catalogue, self.store.sets, s.max_games_per_command)
         self.leaderboards = Leaderboards(self.ra)
@@ -203,7 +178,7 @@ class RABot(commands.AutoShardedBot):
             self.store.schedules,
             self.resolver,
             self.leaderboards,
-            DiscordPublisher(self),
+            DiscordPublisher(self, self.members),
             owner=owner,
             links=self.links,
             spread_seconds=s.schedule_spread_seconds,
@@ -214,7 +189,7 @@ class RABot(commands.AutoShardedBot):
         self.challenge_poster = ChallengePoster(
             self.store.challenges,
             self.challenges,
-            DiscordPublisher(self),
+            DiscordPublisher(self, self.members),
             owner=owner,
             links=self.links,
             spread_seconds=s.schedule_spread_seconds,
@@ -242,43 +217,6 @@ class RABot(commands.AutoShardedBot):
         await self.wait_until_ready()
         await self.challenge_poster.run_forever()
 
-    async def _use_gateway_of_api_base(self) -> None:
-        """With a custom REST base, take the gateway URL from that base's /gateway/bot."""
-        data = await self.http.request(discord.http.Route("GET", "/gateway/bot"))
-        self.max_concurrency = _max_concurrency_of(data.get("session_start_limit"))
-        url = yarl.URL(data["url"])
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = url
-        log.info("using the gateway of DISCORD_API_BASE_URL: %s", url.with_query(None))
-
-    async def _max_concurrency(self) -> int:
-        try:
-            _, _, limits = await self.http.get_bot_gateway()
-        except discord.DiscordException as exc:
-            log.warning("could not read max_concurrency from /gateway/bot (%s)", exc)
-            return 1
-        return _max_concurrency_of(limits)
-
-    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
-        """With Redis, IDENTIFYs of every process take turns per max_concurrency bucket: a lock
-        that expires after IDENTIFY_SPACING and is never released early."""
-        link = self.redis
-        if link is None or not await link.usable():
-            await super().before_identify_hook(shard_id, initial=initial)
-            return
-        bucket = (shard_id or 0) % max(1, self.max_concurrency)
-        key = link.key("identify", bucket)
-        owner = f"{socket.gethostname()}:{os.getpid()}:{shard_id}"
-        try:
-            for _ in range(1000):
-                if await link.client.set(key, owner, nx=True, px=int(IDENTIFY_SPACING * 1000)):
-                    return
-                wait = await link.client.pttl(key)
-                log.debug("shard %s waits %d ms for its IDENTIFY turn", shard_id, wait)
-                await asyncio.sleep(max(0.05, wait / 1000))
-        except link.errors as exc:
-            link.failed(exc)
-        await super().before_identify_hook(shard_id, initial=initial)
-
     async def sync_commands(self) -> None:
         guild_id = self.settings.dev_guild_id
         if guild_id:
@@ -295,7 +233,7 @@ class RABot(commands.AutoShardedBot):
 
     async def close(self) -> None:
         """Close the gateway, then the HTTP session and the store; safe to call twice."""
-        self.closing = True
+        self.command_tree.closing = True
         await super().close()
         if self._teardown is None:
             self._teardown = asyncio.ensure_future(self._release())
@@ -343,37 +281,3 @@ def local_limiter(settings: Settings) -> UpstreamLimiter:
     )
 
 
-def _shard_options(settings: Settings) -> dict[str, Any]:
-    """SHARD_COUNT and SHARD_IDS for AutoShardedBot (neither: Discord's recommendation)."""
-    options: dict[str, Any] = {}
-    if settings.shard_count is not None:
-        options["shard_count"] = settings.shard_count
-    if settings.shard_ids is not None:
-        options["shard_ids"] = list(settings.shard_ids)
-    return options
-
-
-def _max_concurrency_of(limits: Any) -> int:
-    try:
-        return max(1, int(limits["max_concurrency"]))
-    except (KeyError, TypeError, ValueError):
-        return 1
-
-
-def required_permissions() -> discord.Permissions:
-    """What the bot needs in a channel: see it, post embeds there, read its own posts back."""
-    return discord.Permissions(
-        view_channel=True,
-        send_messages=True,
-        send_messages_in_threads=True,
-        embed_links=True,
-        read_message_history=True,  # to find a scheduled post a crash left unrecorded
-    )
-
-
-def invite_url(application_id: int) -> str:
-    return discord.utils.oauth_url(
-        application_id,
-        permissions=required_permissions(),
-        scopes=("bot", "applications.commands"),
-    )

@@ -14,19 +14,20 @@ from urllib.parse import urlsplit
 import aiohttp
 import discord
 
-from bot.bot import invite_url, use_discord_api_base
 from bot.config import Settings
-from bot.ra.client import USER_AGENT, RAClient
+from bot.gateway import invite_url, use_discord_api_base
+from bot.ra.client import RAClient
 from bot.ra.errors import RAError, RAKeyRejected, RAUnreachable
 from bot.ra.limiter import UpstreamLimiter
+from bot.ra.transport import USER_AGENT, RATransport
 
 
 async def check_ra(settings: Settings) -> str | None:
     """None if RA accepts the key, else the problem."""
     # The client's own "giving up" warning would be a second line for the same problem.
-    logging.getLogger("bot.ra.client").setLevel(logging.ERROR)
+    logging.getLogger("bot.ra.transport").setLevel(logging.ERROR)
     async with aiohttp.ClientSession(headers={"User-Agent": USER_AGENT}) as session:
-        client = RAClient(
+        client = RAClient(RATransport(
             session,
             api_key=settings.ra_api_key,
             username=settings.ra_username,
@@ -34,7 +35,7 @@ async def check_ra(settings: Settings) -> str | None:
             limiter=UpstreamLimiter(1.0, 1),
             timeout=settings.ra_timeout_seconds,
             retry_budget=3.0,
-        )
+        ))
         try:
             await client.check_key()
         except RAKeyRejected:
@@ -88,7 +89,7 @@ async def check_redis(settings: Settings) -> str | None:
     """None if Redis answers at REDIS_URL (or it is not set), else the problem."""
     if not settings.redis_url:
         return None
-    from bot.ra.shared_budget import RedisLink
+    from bot.redis_link import RedisLink
 
     link = RedisLink(settings.redis_url, prefix=settings.redis_key_prefix)
     try:

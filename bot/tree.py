@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -27,10 +26,8 @@ from bot.ra.errors import (
 from bot.ra.limiter import command_order, new_ticket
 from bot.replies import reply
 from bot.services.guild_limits import GuildRateLimited
+from bot.services.members import Members
 from bot.store import StoreError
-
-if TYPE_CHECKING:
-    from bot.bot import RABot
 
 log = logging.getLogger(__name__)
 
@@ -94,24 +91,28 @@ def message_for(error: Exception) -> str | None:
     return None
 
 
-class BotTree(app_commands.CommandTree["RABot"]):
-    async def interaction_check(self, interaction: discord.Interaction[RABot]) -> bool:
+class BotTree(app_commands.CommandTree[discord.Client]):
+    """The bot sets `members` once its services exist, and `closing` when it shuts down."""
+
+    closing = False
+    members: Members | None = None
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
         """Refuse commands while the bot shuts down, so nothing is cut off half-way."""
-        bot = interaction.client
-        if bot.closing:
+        if self.closing:
             await reply(
                 interaction, "The bot is restarting: try again in a minute.", ephemeral=True
             )
             return False
         # This command's RA requests queue behind those of earlier commands (bot.ra.limiter).
         command_order.set(new_ticket())
-        if interaction.guild_id is not None and hasattr(bot, "members"):
+        if interaction.guild_id is not None and self.members is not None:
             # Whoever uses the bot in a guild belongs on its boards (written in the background).
-            bot.members.note(interaction.guild_id, interaction.user.id)
+            self.members.note(interaction.guild_id, interaction.user.id)
         return True
 
     async def on_error(
-        self, interaction: discord.Interaction[RABot], error: app_commands.AppCommandError
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
         original: BaseException = error
         if isinstance(error, app_commands.CommandInvokeError):

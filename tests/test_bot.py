@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-import bot.bot as bot_module
+import bot.gateway as gateway_module
 from bot.bot import RABot
 from bot.config import Settings
-from bot.ra.shared_budget import RedisLink
+from bot.redis_link import RedisLink
 from tests.fakes.redis_server import PrivateRedis
 
 REQUIRED = {
@@ -52,7 +52,7 @@ def with_redis(bot: RABot, url: str, prefix: str, max_concurrency: int) -> RABot
 async def test_identifies_of_two_processes_in_one_bucket_take_turns(
     shared_redis: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot_module, "IDENTIFY_SPACING", SPACING)
+    monkeypatch.setattr(gateway_module, "IDENTIFY_SPACING", SPACING)
     bots = [with_redis(make_bot(), shared_redis, redis_prefix, 1) for _ in range(2)]
     try:
         times = sorted(await identify_times([(bots[0], 0), (bots[1], 1)]))
@@ -67,7 +67,7 @@ async def test_identifies_of_two_processes_in_one_bucket_take_turns(
 async def test_identifies_in_different_buckets_go_together(
     shared_redis: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot_module, "IDENTIFY_SPACING", SPACING)
+    monkeypatch.setattr(gateway_module, "IDENTIFY_SPACING", SPACING)
     bots = [with_redis(make_bot(), shared_redis, redis_prefix, 2) for _ in range(2)]
     try:
         times = await identify_times([(bots[0], 0), (bots[1], 1)])

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.formatting.board_image import BoardPicture
-from bot.formatting.gamesets import games_text
+from bot.formatting.game_sets import games_text
 from bot.formatting.leaderboard import MEDALS, board_page, standing_line
 from bot.formatting.leaderboard_picture import RANKING_RULE, games_line, moves_since, row_of
 from bot.formatting.progress import COLOUR, Links

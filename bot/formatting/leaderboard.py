@@ -8,7 +8,7 @@ from typing import Any
 
 import discord
 
-from bot.formatting.gamesets import games_text
+from bot.formatting.game_sets import games_text
 from bot.formatting.progress import COLOUR, COMPLETED, MASTERED, Links
 from bot.formatting.text import NO_ACHIEVEMENTS, escape, number
 from bot.models.boards import Board, Standing

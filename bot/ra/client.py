@@ -1,28 +1,16 @@
-"""HTTP client for RA's V1 web API. It knows HTTP and RA's shapes, nothing of Discord.
-
-Every request passes the shared UpstreamLimiter (retries too); 429, 5xx, timeouts and broken
-connections are retried with exponential backoff and full jitter, honouring Retry-After, within a
-total time budget. The key travels in the query string, so no URL, and no aiohttp exception
-(which would carry one), ever leaves this module: failures become the typed errors of
-`bot.ra.errors`, whose messages name only the endpoint.
+"""RA's V1 web API, endpoint by endpoint: what to ask and how to read RA's answers (numbers as
+ints or strings, `[]` for an unknown user or game). It knows RA's shapes, nothing of Discord;
+how a request travels (limiter, retries, the key kept out of every error) is
+bot/ra/transport.py's.
 """
 
 from __future__ import annotations
 
-import asyncio
-import email.utils
-import json
 import logging
-import random
 import re
-import socket
-import time
-from collections.abc import Callable, Iterable, Mapping
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
-
-import aiohttp
 
 from bot.models.ra import (
     CatalogueGame,
@@ -33,19 +21,12 @@ from bot.models.ra import (
     UserProfile,
     compact_icon,
 )
-from bot.ra.circuit import CircuitBreaker, RANotAnswering
+from bot.ra.circuit import CircuitBreaker
 from bot.ra.errors import (
     RABadResponse,
-    RAError,
-    RAKeyRejected,
-    RARateLimited,
-    RARequestRejected,
-    RAUnavailable,
-    RAUnreachable,
-    RAUserNotFound,
 )
 from bot.ra.limiter import Priority, UpstreamLimiter
-from bot.stats import Stats
+from bot.ra.transport import RATransport
 
 log = logging.getLogger(__name__)
 
@@ -94,78 +75,27 @@ def _ra_date(value: Any) -> datetime:
         raise RABadResponse("Date is not a date") from None
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    value = headers.get("Retry-After")
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
 GameIds = Iterable[int] | Callable[[], Iterable[int]]
-
-# Seconds a request may wait for its turn when the work expects to queue (a leaderboard's
-# fan-out: hundreds of calls at the limiter's rate); None: the retry budget covers the wait too,
-# so a single command is answered within it.
-queue_patience: ContextVar[float | None] = ContextVar("ra_queue_patience", default=None)
-# Query parameters, or a function giving them when the request gets its turn.
-Params = dict[str, str] | Callable[[], dict[str, str]]
-
-
-class _Retry(Exception):
-    """An attempt failed in a way worth trying again."""
-
-    def __init__(self, error: RAError, retry_after: float | None = None) -> None:
-        self.error = error
-        self.retry_after = retry_after
 
 
 class RAClient:
-    """One instance per process, sharing the bot's aiohttp session and limiter."""
+    """RA's endpoints: one method each, RA's JSON read into bot.models.ra values; the requests
+    go through `transport` (one per process, sharing the bot's aiohttp session and limiter)."""
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        *,
-        api_key: str,
-        limiter: UpstreamLimiter,
-        base_url: str = "https://retroachievements.org/API",
-        username: str = "",
-        timeout: float = 8.0,
-        retry_budget: float = 14.0,
-        backoff_base: float = 0.5,
-        stats: Stats | None = None,
-        rng: random.Random | None = None,
-        sleep: Callable[[float], Any] = asyncio.sleep,
-        circuit: CircuitBreaker | None = None,
-    ) -> None:
-        self._session = session
-        # Refuses requests at once while RA does not answer (bot.ra.circuit).
-        self.circuit = circuit
-        self._key = api_key
-        self._limiter = limiter
-        self._base_url = base_url.rstrip("/")
-        self._username = username
-        self._timeout = aiohttp.ClientTimeout(total=timeout, connect=min(timeout, 5.0))
-        self._retry_budget = retry_budget
-        self._backoff_base = backoff_base
-        self._stats = stats
-        self._rng = rng or random.Random()
-        self._sleep = sleep
+    def __init__(self, transport: RATransport) -> None:
+        self.transport = transport
 
     def __repr__(self) -> str:
-        return f"<RAClient base_url={self._base_url!r} key=***>"
+        return f"<RAClient base_url={self.transport.base_url!r} key=***>"
 
     @property
     def limiter(self) -> UpstreamLimiter:
         """The gate this client's requests pass (for /status: the queue's current wait)."""
-        return self._limiter
+        return self.transport.limiter
+
+    @property
+    def circuit(self) -> CircuitBreaker | None:
+        return self.transport.circuit
 
     # -- endpoints -----------------------------------------------------------------------------
 
@@ -196,7 +126,7 @@ class RAClient:
                 chosen.append({"u": user, "i": ",".join(map(str, ids))})
             return chosen[0]
 
-        data = await self._call("API_GetUserProgress", params, priority)
+        data = await self.transport.call("API_GetUserProgress", params, priority)
         if isinstance(data, list):
             if data:
                 raise RABadResponse("API_GetUserProgress answered a non-empty list")
@@ -218,7 +148,7 @@ class RAClient:
         self, game_id: int, *, priority: Priority = Priority.INTERACTIVE
     ) -> GameInfo | None:
         """Title, console and icon of a game; None when RA does not know the id."""
-        data = await self._call("API_GetGame", {"i": str(int(game_id))}, priority)
+        data = await self.transport.call("API_GetGame", {"i": str(int(game_id))}, priority)
         if isinstance(data, list) and not data:
             return None
         if not isinstance(data, dict):
@@ -239,7 +169,9 @@ class RAClient:
         self, user: str, *, priority: Priority = Priority.INTERACTIVE
     ) -> UserProfile:
         """An RA account; raises RAUserNotFound when there is none by that name."""
-        data = await self._call("API_GetUserProfile", {"u": user}, priority, not_found_user=user)
+        data = await self.transport.call(
+            "API_GetUserProfile", {"u": user}, priority, not_found_user=user
+        )
         if not isinstance(data, dict) or not isinstance(data.get("User"), str):
             raise RABadResponse("API_GetUserProfile answered no user")
         return UserProfile(
@@ -252,7 +184,7 @@ class RAClient:
 
     async def get_consoles(self, *, priority: Priority = Priority.SCHEDULED) -> list[Console]:
         """RA's game systems (API_GetConsoleIDs with g=1: no hubs, no events)."""
-        data = await self._call("API_GetConsoleIDs", {"g": "1"}, priority)
+        data = await self.transport.call("API_GetConsoleIDs", {"g": "1"}, priority)
         if not isinstance(data, list):
             raise RABadResponse("API_GetConsoleIDs answered no list")
         consoles: list[Console] = []
@@ -278,7 +210,7 @@ class RAClient:
         Entries that are not games (no id, no title) are left out; a body that is not a list
         is RABadResponse, so a refresh keeps what it had for that console.
         """
-        data = await self._call(
+        data = await self.transport.call(
             "API_GetGameList", {"i": str(console.console_id), "f": "1"}, priority
         )
         if not isinstance(data, list):
@@ -327,7 +259,7 @@ class RAClient:
         from the last date. An unknown user answers `[]`, like one who earned nothing.
         """
         params = {"u": user, "f": str(int(start)), "t": str(int(end))}
-        data = await self._call("API_GetAchievementsEarnedBetween", params, priority)
+        data = await self.transport.call("API_GetAchievementsEarnedBetween", params, priority)
         if not isinstance(data, list):
             raise RABadResponse("API_GetAchievementsEarnedBetween answered no list")
         earned = []
@@ -347,200 +279,4 @@ class RAClient:
 
     async def check_key(self) -> None:
         """Raise unless RA accepts the key (one cheap call with no parameters)."""
-        await self._call("API_GetAchievementOfTheWeek", {}, Priority.INTERACTIVE)
-
-    # -- transport -----------------------------------------------------------------------------
-
-    async def _call(
-        self,
-        endpoint: str,
-        params: Params,
-        priority: Priority,
-        *,
-        not_found_user: str | None = None,
-    ) -> Any:
-        # [when the retry budget runs out, whether queued work has started it at its turn yet]
-        deadline: list[float] = [time.monotonic() + self._retry_budget, 0.0]
-        attempt = 0
-        failed: RAError | None = None  # what the last attempt met, if it got a turn
-        while True:
-            no_turn: RARateLimited | None = None
-            try:
-                return await self._attempt(endpoint, params, priority, not_found_user, deadline)
-            except _Retry as retry:
-                error, wait = retry.error, retry.retry_after
-                failed = error
-            except RARateLimited as exc:  # only a wait for a turn raises it directly
-                no_turn = exc
-            if no_turn is not None:
-                # A retry that found no turn in time: what went wrong is what the previous
-                # attempt met (RA's host unreachable, 503...), not the queue.
-                raise failed if failed is not None else no_turn
-            # Out of the except block, so `error` is raised with no __context__: the chain
-            # would lead to the aiohttp exception, whose text may hold the URL and the key.
-            if wait is None:
-                wait = self._rng.uniform(0, self._backoff_base * 2**attempt)
-            attempt += 1
-            remaining = deadline[0] - time.monotonic()
-            if wait > remaining:
-                log.warning("giving up after %d attempts: %s", attempt, error)
-                raise error
-            if self.circuit is not None and self.circuit.is_open:
-                raise error  # RA is down: retrying would only queue
-            log.info("%s; retry %d in %.1fs", error, attempt, wait)
-            await self._sleep(wait)
-
-    async def _attempt(
-        self,
-        endpoint: str,
-        params: Params,
-        priority: Priority,
-        not_found_user: str | None,
-        deadline: list[float],
-    ) -> Any:
-        url = f"{self._base_url}/{endpoint}.php"
-        # Waiting for a turn counts against the budget too, so the caller always gets an answer.
-        patience = queue_patience.get()
-        asked = time.monotonic()
-        if self.circuit is not None:
-            self.circuit.before_request()
-        try:
-            wait = patience if patience is not None else deadline[0] - time.monotonic()
-            async with asyncio.timeout(max(0.0, wait)):
-                await self._limiter.acquire(priority)
-        except TimeoutError:
-            if self._stats is not None:
-                self._stats.ra_refused()
-            raise RARateLimited(
-                f"{endpoint}: no turn to ask RA within the time allowed",
-                retry_after=self._limiter.next_start_in() or None,
-            ) from None
-        if self._stats is not None:
-            self._stats.ra_turn(time.monotonic() - asked)
-        if self.circuit is not None and self.circuit.is_open:
-            # It opened (or opened again) while this request waited for its turn: do not ask,
-            # unless its pause is over by now.
-            try:
-                self.circuit.before_request()
-            except RANotAnswering:
-                self._limiter.release()
-                raise
-        shown = params() if callable(params) else params
-        query = {"y": self._key, **shown}
-        if self._username:
-            query["z"] = self._username
-        if patience is not None:
-            # Work that expected to queue: its retry budget starts with its turn.
-            # Once: the first turn starts the budget, retries after it spend the same budget.
-            if not deadline[1]:
-                deadline[0] = max(deadline[0], time.monotonic() + self._retry_budget)
-                deadline[1] = 1.0
-        failure: RAUnavailable | None = None
-        started = time.monotonic()
-        status = 0
-        try:
-            # A late attempt gets only what is left of the budget (but at least a second).
-            timeout = aiohttp.ClientTimeout(
-                total=min(self._timeout.total or 0, max(1.0, deadline[0] - time.monotonic())),
-                connect=self._timeout.connect,
-            )
-            try:
-                async with self._session.get(
-                    url,
-                    params=query,
-                    timeout=timeout,
-                    headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-                ) as response:
-                    status = response.status
-                    retry_after = _retry_after(response.headers)
-                    body = await response.read()
-                    content_type = response.content_type
-            except TimeoutError:
-                failure = RAUnavailable(f"{endpoint}: no answer in time")
-            except aiohttp.ClientConnectorError as exc:
-                # No connection at all: say which of the two it was, not a class name.
-                resolved = not isinstance(exc.os_error, socket.gaierror)
-                what = "could not be reached" if resolved else "could not be resolved"
-                failure = RAUnreachable(f"{endpoint}: RA's host {what}", resolved=resolved)
-            except aiohttp.ClientError as exc:
-                # str(exc) may hold the URL, key included: keep only the class name.
-                failure = RAUnavailable(f"{endpoint}: connection failed ({type(exc).__name__})")
-        finally:
-            self._limiter.release()
-        log.debug(
-            "%s %s -> %s in %.0f ms",
-            endpoint,
-            shown,  # never `query`: that one holds the key
-            failure or status,
-            (time.monotonic() - started) * 1000,
-        )
-        if failure is not None:
-            self._record(False, priority)
-            self._answered(False)
-            # Raised outside the except blocks: no __context__ leads back to the aiohttp error.
-            raise _Retry(failure)
-        if status == 429:
-            self._limiter.back_off(retry_after if retry_after is not None else 1.0)
-        try:
-            result = self._interpret(
-                endpoint, status, content_type, body, retry_after, not_found_user
-            )
-        except (RAUserNotFound, RARequestRejected):
-            self._record(True, priority)  # RA answered as it should: the name is the problem
-            self._answered(True)
-            raise
-        except RAKeyRejected:
-            self._record(False, priority)
-            self._answered(True)  # an answer all the same
-            raise
-        except _Retry as retry:
-            self._record(False, priority)
-            # A 5xx is RA not answering; a 429 is RA answering that it is busy.
-            self._answered(not isinstance(retry.error, RAUnavailable))
-            raise
-        except RAError:
-            self._record(False, priority)  # an answer that is not JSON: neither up nor down
-            raise
-        self._record(True, priority)
-        self._answered(True)
-        return result
-
-    def _answered(self, answered: bool) -> None:
-        if self.circuit is None:
-            return
-        if answered:
-            self.circuit.succeeded()
-        else:
-            self.circuit.failed()
-
-    def _record(self, ok: bool, priority: Priority) -> None:
-        if self._stats is not None:
-            self._stats.ra_request(ok, scheduled=priority is Priority.SCHEDULED)
-
-    def _interpret(
-        self,
-        endpoint: str,
-        status: int,
-        content_type: str,
-        body: bytes,
-        retry_after: float | None,
-        not_found_user: str | None,
-    ) -> Any:
-        if status == 429:
-            raise _Retry(RARateLimited(f"{endpoint}: RA answered 429", retry_after), retry_after)
-        if status >= 500:
-            raise _Retry(RAUnavailable(f"{endpoint}: RA answered {status}"), retry_after)
-        if status in (401, 403):
-            raise RAKeyRejected(f"{endpoint}: RA refused the web API key ({status})")
-        if status == 404 and not_found_user is not None:
-            raise RAUserNotFound(not_found_user)
-        if status == 422:
-            raise RARequestRejected(f"{endpoint}: RA refused the request (422)")
-        if status != 200:
-            raise RABadResponse(f"{endpoint}: unexpected HTTP status {status}")
-        if "html" in content_type:
-            raise RABadResponse(f"{endpoint}: RA answered an HTML page instead of JSON")
-        try:
-            return json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise RABadResponse(f"{endpoint}: RA answered malformed JSON") from None
+        await self.transport.call("API_GetAchievementOfTheWeek", {}, Priority.INTERACTIVE)

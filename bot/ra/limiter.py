@@ -29,10 +29,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from bot.ra.shared_budget import Budget
+from typing import Protocol
 
 
 class Priority(IntEnum):
@@ -55,6 +52,20 @@ command_order: ContextVar[int | None] = ContextVar("ra_command_order", default=N
 def new_ticket() -> int:
     """A place in the queue for a new command (set it in `command_order`)."""
     return next(_SEQ)
+
+
+class Budget(Protocol):
+    """What UpstreamLimiter's head asks before it starts, when several processes share the key
+    (bot/ra/shared_budget.py answers through Redis)."""
+
+    async def acquire(self, priority: Priority) -> float:
+        """0: a start is granted (and a slot held until `release`); else seconds to wait."""
+
+    def release(self) -> None:
+        """One request granted by `acquire` has ended."""
+
+    def back_off(self, seconds: float) -> None:
+        """RA said 429: nobody starts for `seconds`."""
 
 
 @dataclass

@@ -16,9 +16,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from bot.models.ra import CatalogueGame, Console, GameInfo
-from bot.ra.client import RAClient, queue_patience
+from bot.ra.client import RAClient
 from bot.ra.errors import RAError
 from bot.ra.limiter import Priority
+from bot.ra.transport import queue_patience
 from bot.services.titles import TitleIndex
 from bot.store import StoreError
 from bot.store.catalogue import CatalogueStore

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.errors import BadInput
-from bot.formatting.gamesets import shown_name
+from bot.formatting.game_sets import shown_name
 from bot.models.game_sets import MAX_SETS_PER_GUILD, GameSet, SetChange
 from bot.store.game_sets import GameSetStore, SetExists
 

@@ -14,9 +14,9 @@ from datetime import datetime
 
 from bot.models.boards import Board, Standing, rank_key
 from bot.models.members import LinkedMember
-from bot.ra.client import queue_patience
 from bot.ra.errors import RAUserNotFound
 from bot.ra.limiter import Priority
+from bot.ra.transport import queue_patience
 from bot.services.ra import RAService
 
 log = logging.getLogger(__name__)

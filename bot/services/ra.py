@@ -17,9 +17,10 @@ from datetime import UTC, datetime
 
 from bot.models.progress import GameEntry, ProgressReport
 from bot.models.ra import EarnedAchievement, GameInfo, GameProgress, UserProfile
-from bot.ra.client import EARNED_PAGE, RAClient, queue_patience
+from bot.ra.client import EARNED_PAGE, RAClient
 from bot.ra.errors import RAUserNotFound
 from bot.ra.limiter import Priority, command_order
+from bot.ra.transport import queue_patience
 from bot.services.cache import SingleFlight, TTLCache
 from bot.stats import Stats
 

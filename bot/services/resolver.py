@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.errors import BadInput
-from bot.formatting.gamesets import shown_name
+from bot.formatting.game_sets import shown_name
 from bot.formatting.resolver import ambiguous_title, no_catalogue_yet, unknown_title
 from bot.models.game_sets import GameSet, normalize_name, parse_set_name
 from bot.models.ra import CatalogueGame

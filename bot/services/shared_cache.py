@@ -31,7 +31,8 @@ from bot.models.ra import GameInfo, GameProgress, UserProfile
 from bot.ra.client import GameIds, RAClient
 from bot.ra.errors import RAUserNotFound
 from bot.ra.limiter import Priority
-from bot.ra.shared_budget import RedisLink
+from bot.ra.transport import RATransport
+from bot.redis_link import RedisLink
 from bot.services.ra import FetchedProgress
 
 log = logging.getLogger(__name__)
@@ -54,19 +55,19 @@ class SharedCacheClient(RAClient):
 
     def __init__(
         self,
-        *args: Any,
+        transport: RATransport,
+        *,
         link: RedisLink,
         progress_ttl: float = 120.0,
         game_ttl: float = 86400.0,
         profile_ttl: float = 3600.0,
-        **kwargs: Any,
     ) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(transport)
         self._link = link
         self._ttl = {"progress": progress_ttl, "game": game_ttl, "profile": profile_ttl}
         # Long enough for a request that waits for its turn and retries; a dead holder's lock
         # only delays the others this long.
-        self._lock_ms = int((self._retry_budget + (self._timeout.total or 8.0) + 5) * 1000)
+        self._lock_ms = int((transport.retry_budget + transport.timeout + 5) * 1000)
         self._unlock = link.client.register_script(_UNLOCK)
         # Answers that missed RAService's own cache: found in Redis (fetched by another process,
         # or by this one before its own cache let them go), or fetched from RA here. Progress

@@ -30,7 +30,7 @@ async def test_ra_down_refuses_early_and_recovers(start_bot: Any, fault: FakeFau
     circuit = CircuitBreaker(
         failures=3, open_seconds=OPEN_SECONDS, max_open_seconds=MAX_OPEN_SECONDS
     )
-    harness.bot.ra.client.circuit = circuit
+    harness.bot.ra.client.transport.circuit = circuit
     ra = harness.ra
     ra.add_user("Scott")
     assert (await harness.answer("progress", games="1", user="MaxMilyin"))["embeds"]
@@ -55,7 +55,7 @@ async def test_ra_down_refuses_early_and_recovers(start_bot: Any, fault: FakeFau
     assert all(a["ephemeral"] and a["content"] == NOT_ANSWERING for a in burst)
     assert took < 3.0, took  # well under one retry budget (1.5 s) per command in a row
     assert len(ra.requests) - asked <= 2  # at most a probe or two
-    assert harness.bot.ra.client._limiter.waiting == 0  # type: ignore[attr-defined]
+    assert harness.bot.ra.client.limiter.waiting == 0
     status = await harness.answer("status")
     assert fields(status)["RetroAchievements"].startswith("⚠️ not answering since <t:")
 

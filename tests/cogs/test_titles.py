@@ -9,7 +9,7 @@ import pytest_asyncio
 
 from tests.cogs.test_autocomplete import suggest
 from tests.cogs.test_challenges import create as create_challenge
-from tests.cogs.test_gamesets import admin
+from tests.cogs.test_game_sets import admin
 from tests.cogs.test_schedules import schedule
 from tests.fakes.bot_harness import Harness
 from tests.fakes.catalogue import seed_catalogue

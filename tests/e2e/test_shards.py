@@ -17,7 +17,7 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 import pytest_asyncio
 
-from bot.ra.shared_budget import RECHECK
+from bot.redis_link import RECHECK
 from tests.e2e.conftest import BotProcess
 from tests.e2e.fake_discord import FakeDiscord, Interaction
 from tests.fakes.fake_ra import FakeRA

@@ -77,7 +77,7 @@ async def start_bot(fake_ra: FakeRA, tmp_path: Path) -> AsyncIterator[Callable[.
         started.append((bot, task, fake_discord))
         await fake_discord.wait_ready()
         # RA's circuit breaker as in production, but pausing a fraction of a second when open.
-        bot.ra.client.circuit = CircuitBreaker(open_seconds=0.3, max_open_seconds=1.0)
+        bot.ra.client.transport.circuit = CircuitBreaker(open_seconds=0.3, max_open_seconds=1.0)
         return Harness(bot, fake_discord, fake_ra)
 
     try:

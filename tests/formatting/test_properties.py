@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import example, given, settings, target
 from hypothesis import strategies as st
 
-from bot.formatting.gamesets import (
+from bot.formatting.game_sets import (
     added_message,
     created_message,
     deleted_message,

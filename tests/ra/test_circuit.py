@@ -15,6 +15,7 @@ from bot.ra.circuit import CircuitBreaker, RANotAnswering
 from bot.ra.client import RAClient
 from bot.ra.errors import RARateLimited, RAUnavailable
 from bot.ra.limiter import UpstreamLimiter
+from bot.ra.transport import RATransport
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeFault, FakeRA
 
 
@@ -77,7 +78,7 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 def client(session: aiohttp.ClientSession, fake_ra: FakeRA, circuit: CircuitBreaker) -> RAClient:
-    return RAClient(
+    return RAClient(RATransport(
         session,
         api_key=FAKE_RA_KEY,
         limiter=UpstreamLimiter(1000.0, 8),
@@ -87,7 +88,7 @@ def client(session: aiohttp.ClientSession, fake_ra: FakeRA, circuit: CircuitBrea
         backoff_base=0.01,
         rng=random.Random(7),
         circuit=circuit,
-    )
+    ))
 
 
 @pytest.mark.parametrize("fault", [FakeFault("status", 503), FakeFault("hang")])
@@ -140,8 +141,8 @@ async def test_requests_let_in_half_open_are_not_sent_once_it_opens_again(
 ) -> None:
     circuit = CircuitBreaker(failures=1, open_seconds=0.2, max_open_seconds=10)
     ra = client(session, fake_ra, circuit)
-    ra._limiter = UpstreamLimiter(20.0, 1)  # a turn every 0.05 s: they queue
-    ra._retry_budget = 3.0
+    ra.transport.limiter = UpstreamLimiter(20.0, 1)  # a turn every 0.05 s: they queue
+    ra.transport.retry_budget = 3.0
     fake_ra.fail_always(FakeFault("status", 503))
     with pytest.raises(RAUnavailable):
         await ra.get_game(1)

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from bot.models.ra import CatalogueGame, Console, GameInfo, GameProgress
-from bot.ra.client import USER_AGENT, RAClient, is_valid_ra_user, queue_patience
+from bot.ra.client import RAClient, is_valid_ra_user
 from bot.ra.errors import (
     RABadResponse,
     RAError,
@@ -28,6 +28,7 @@ from bot.ra.errors import (
     RAUserNotFound,
 )
 from bot.ra.limiter import UpstreamLimiter
+from bot.ra.transport import USER_AGENT, RATransport, queue_patience
 from bot.stats import Stats
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeFault, FakeRA
 
@@ -60,7 +61,7 @@ def make_client(fake_ra: FakeRA, session: aiohttp.ClientSession) -> MakeClient:
             "rng": random.Random(1234),
         }
         options.update(kw)
-        return RAClient(session, **options)
+        return RAClient(RATransport(session, **options))
 
     return make
 
@@ -466,14 +467,14 @@ async def test_key_not_in_chain_of_an_aiohttp_error_that_holds_the_url(
     # aiohttp answers a broken status line with ClientResponseError, whose str() and repr()
     # hold the full request URL, key included. It must not hang off __context__.
     caplog.set_level(logging.DEBUG)
-    client = RAClient(
+    client = RAClient(RATransport(
         session,
         api_key=FAKE_RA_KEY,
         limiter=UpstreamLimiter(1000.0, 4),
         base_url=garbage_server,
         retry_budget=0.1,
         backoff_base=0.01,
-    )
+    ))
     with pytest.raises(RAUnavailable, match="ClientResponseError") as caught:
         await client.check_key()
     assert_key_never_leaks(caught.value, caplog, client)

@@ -13,6 +13,7 @@ from bot.models.ra import EarnedAchievement
 from bot.ra.client import RAClient
 from bot.ra.errors import RABadResponse, RARequestRejected
 from bot.ra.limiter import UpstreamLimiter
+from bot.ra.transport import RATransport
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeFault, FakeRA
 
 EARNED = "API_GetAchievementsEarnedBetween"
@@ -26,7 +27,7 @@ def ts(at: datetime) -> int:
 @pytest.fixture
 async def client(fake_ra: FakeRA) -> AsyncIterator[RAClient]:
     async with aiohttp.ClientSession() as session:
-        yield RAClient(
+        yield RAClient(RATransport(
             session,
             api_key=FAKE_RA_KEY,
             limiter=UpstreamLimiter(1000.0, 8),
@@ -35,7 +36,7 @@ async def client(fake_ra: FakeRA) -> AsyncIterator[RAClient]:
             retry_budget=0.5,
             backoff_base=0.01,
             rng=random.Random(1),
-        )
+        ))
 
 
 async def test_unlocks_in_the_window_both_ends_included_oldest_first(

@@ -12,6 +12,7 @@ import pytest
 
 from bot.ra.client import RAClient
 from bot.ra.limiter import QUANTUM, SHARE, Priority, UpstreamLimiter, command_order, new_ticket
+from bot.ra.transport import RATransport
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeRA
 
 FAST = 1_000_000.0  # starts 1 µs apart: spacing never matters
@@ -198,7 +199,7 @@ async def test_client_calls_respect_max_in_flight(
 ) -> None:
     fake_ra.response_delay = 0.03
     limiter = UpstreamLimiter(1000.0, 2)
-    client = RAClient(
+    client = RAClient(RATransport(
         session,
         api_key=FAKE_RA_KEY,
         limiter=limiter,
@@ -206,7 +207,7 @@ async def test_client_calls_respect_max_in_flight(
         timeout=2.0,
         retry_budget=2.0,
         rng=random.Random(0),
-    )
+    ))
     results = await asyncio.gather(
         *(client.get_user_progress("MaxMilyin", [1, n + 1]) for n in range(10))
     )

@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 from bot.ra.limiter import Priority, UpstreamLimiter
-from bot.ra.shared_budget import PROBATION, RECHECK, SPARE, LinkState, RedisLink, SharedBudget
+from bot.ra.shared_budget import SPARE, SharedBudget
+from bot.redis_link import PROBATION, RECHECK, LinkState, RedisLink
 from tests.fakes.redis_server import PrivateRedis
 
 JITTER = 0.25
@@ -246,7 +247,7 @@ async def test_a_429_cools_down_every_process(shared_redis: str, redis_prefix: s
 async def test_without_redis_each_process_keeps_to_its_share_and_returns(
     private_redis: PrivateRedis, redis_prefix: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.ra.shared_budget")
+    caplog.set_level(logging.INFO, logger="bot.redis_link")
     rate = 10.0
     processes = [
         Process(private_redis.url, redis_prefix, rate, 4, share=0.5) for _ in range(2)

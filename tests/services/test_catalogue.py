@@ -18,6 +18,7 @@ import pytest_asyncio
 from bot.models.ra import CatalogueGame
 from bot.ra.client import RAClient
 from bot.ra.limiter import UpstreamLimiter
+from bot.ra.transport import RATransport
 from bot.services.catalogue import Catalogue
 from bot.store import Store
 from tests.fakes.catalogue import CONSOLES, seed_catalogue
@@ -110,7 +111,7 @@ class World:
 
     def client(self) -> RAClient:
         """A process's client: its own limiter (so a Retry-After held by one is not shared)."""
-        return RAClient(
+        return RAClient(RATransport(
             self.session,
             api_key=FAKE_RA_KEY,
             limiter=UpstreamLimiter(1000.0, 8),
@@ -119,7 +120,7 @@ class World:
             retry_budget=0.2,
             backoff_base=0.01,
             rng=random.Random(1),
-        )
+        ))
 
     def catalogue(self, owner: str = "process-a", on: Store | None = None, **kw: Any) -> Catalogue:
         kw.setdefault("refresh_seconds", DAY)

@@ -16,6 +16,7 @@ from bot.models.members import Link, LinkedMember
 from bot.models.ra import GameInfo, GameProgress
 from bot.ra.client import RAClient
 from bot.ra.limiter import UpstreamLimiter
+from bot.ra.transport import RATransport
 from bot.services.leaderboard import Leaderboards
 from bot.services.ra import RAService
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeRA, fake_ulid
@@ -49,7 +50,7 @@ def test_ranking_rule_hardcore_points_then_unlocks_then_softcore_then_name() -> 
 async def service(fake_ra: FakeRA) -> AsyncIterator[tuple[RAService, UpstreamLimiter]]:
     limiter = UpstreamLimiter(40.0, 3)
     async with aiohttp.ClientSession() as session:
-        client = RAClient(
+        client = RAClient(RATransport(
             session,
             api_key=FAKE_RA_KEY,
             limiter=limiter,
@@ -57,7 +58,7 @@ async def service(fake_ra: FakeRA) -> AsyncIterator[tuple[RAService, UpstreamLim
             timeout=2.0,
             retry_budget=0.3,  # far less than the fan-out takes at the limiter's rate
             rng=random.Random(1),
-        )
+        ))
         yield RAService(client), limiter
 
 

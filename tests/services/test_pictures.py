@@ -82,7 +82,7 @@ async def test_a_failure_or_a_slow_picture_gives_none_and_is_logged(
 def test_pillow_is_not_imported_until_a_board_is_drawn() -> None:
     code = (
         "import sys\n"
-        "import bot.bot, bot.cogs.leaderboard, bot.services.scheduler, bot.services.publisher\n"
+        "import bot.bot, bot.cogs.leaderboard, bot.posting.scheduler, bot.posting.publisher\n"
         "import bot.formatting.board_image, bot.formatting.leaderboard_picture\n"
         "assert not [m for m in sys.modules if m == 'PIL' or m.startswith('PIL.')], 'PIL loaded'\n"
         "from bot.formatting.board_image import BoardPicture, render_png\n"

@@ -11,9 +11,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.ra.client import RAClient, queue_patience
+from bot.ra.client import RAClient
 from bot.ra.errors import RAKeyRejected, RAUnavailable, RAUserNotFound
 from bot.ra.limiter import Priority, UpstreamLimiter, command_order, new_ticket
+from bot.ra.transport import RATransport, queue_patience
 from bot.services.ra import HOT_GAMES, NOT_FOUND_TTL, FetchedProgress, RAService
 from bot.stats import Stats
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeFault, FakeRA
@@ -57,7 +58,7 @@ def make_service(
     fake_ra: FakeRA, session: aiohttp.ClientSession, clock: Clock, stats: Stats
 ) -> MakeService:
     def make(**kw: Any) -> RAService:
-        client = RAClient(
+        client = RAClient(RATransport(
             session,
             api_key=kw.pop("api_key", FAKE_RA_KEY),
             limiter=kw.pop("limiter", None) or UpstreamLimiter(1000.0, 8),
@@ -66,7 +67,7 @@ def make_service(
             retry_budget=kw.pop("retry_budget", 1.0),
             backoff_base=0.01,
             rng=random.Random(0),
-        )
+        ))
         options: dict[str, Any] = {"stats": stats, "clock": clock}
         options.update(kw)
         return RAService(client, **options)

@@ -15,7 +15,8 @@ import pytest
 
 from bot.ra.errors import RAUserNotFound
 from bot.ra.limiter import UpstreamLimiter
-from bot.ra.shared_budget import LinkState, RedisLink
+from bot.ra.transport import RATransport
+from bot.redis_link import LinkState, RedisLink
 from bot.services.ra import RAService
 from bot.services.shared_cache import SharedCacheClient
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeRA
@@ -45,7 +46,7 @@ async def processes(
     made = []
     for _ in range(n):
         link = RedisLink(url, prefix=prefix)
-        client = SharedCacheClient(
+        transport = RATransport(
             session,
             api_key=FAKE_RA_KEY,
             limiter=UpstreamLimiter(1000.0, 8),
@@ -54,8 +55,8 @@ async def processes(
             retry_budget=1.0,
             backoff_base=0.01,
             rng=random.Random(0),
-            link=link,
         )
+        client = SharedCacheClient(transport, link=link)
         made.append(Process(link, client, RAService(client)))
     return made
 
@@ -166,7 +167,7 @@ async def test_a_call_waiting_for_its_turn_still_takes_games_asked_meanwhile(
     shared_redis: str, redis_prefix: str, fake_ra: FakeRA, session: aiohttp.ClientSession
 ) -> None:
     (process,) = await processes(1, shared_redis, redis_prefix, fake_ra, session)
-    limiter = process.client._limiter
+    limiter = process.client.limiter
     try:
         await limiter.acquire()  # RA's slots are busy: calls queue
         for _ in range(7):

@@ -15,7 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import autocomplete
-from bot.formatting.gamesets import (
+from bot.formatting.game_sets import (
     added_message,
     created_message,
     deleted_message,

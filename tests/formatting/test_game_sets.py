@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.formatting.gamesets import (
+from bot.formatting.game_sets import (
     EMBED_DESCRIPTION_MAX,
     added_message,
     created_message,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.services.due_loop import MAX_SLEEP, DueLoop
+from bot.posting.due_loop import MAX_SLEEP, DueLoop
 from bot.store.database import StoreUnavailable
 
 

@@ -41,13 +41,13 @@ from bot.formatting.progress import Links
 from bot.models.boards import Board, board_from_snapshot, snapshot_of
 from bot.models.schedule_times import next_slot, period_start
 from bot.models.schedules import Schedule
-from bot.ra.client import queue_patience
+from bot.posting.due_loop import DueLoop
+from bot.posting.once import ChannelGone, Due, PostOnce, Publisher
 from bot.ra.errors import RAError
 from bot.ra.limiter import Priority, command_order, new_ticket
-from bot.services.due_loop import DueLoop
+from bot.ra.transport import queue_patience
 from bot.services.leaderboard import FANOUT_PATIENCE, Leaderboards
 from bot.services.pictures import BoardPictures
-from bot.services.posting import ChannelGone, Due, PostOnce, Publisher
 from bot.services.resolver import GameResolver
 from bot.store.schedules import ScheduleStore, Shards
 

@@ -1,30 +1,28 @@
-"""Where scheduled boards go: a guild's channel, through discord.py."""
+"""Where the bot's own posts go: a guild's channel, through discord.py."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 import aiohttp
 import discord
 
 from bot.formatting.leaderboard_picture import attach
 from bot.models.members import LinkedMember
+from bot.posting.once import ChannelGone, PostFailed
 from bot.replies import NO_MENTIONS
-from bot.services.posting import ChannelGone, PostFailed
-
-if TYPE_CHECKING:
-    from bot.bot import RABot
+from bot.services.members import Members
 
 log = logging.getLogger(__name__)
 
 
 class DiscordPublisher:
-    def __init__(self, bot: RABot) -> None:
-        self.bot = bot
+    def __init__(self, client: discord.Client, members: Members) -> None:
+        self.client = client
+        self._members = members
 
     def _guild(self, guild_id: int) -> discord.Guild:
-        guild = self.bot.get_guild(guild_id)
+        guild = self.client.get_guild(guild_id)
         if guild is None:
             raise ChannelGone("the bot is no longer in this server")
         return guild
@@ -36,7 +34,7 @@ class DiscordPublisher:
         return channel
 
     async def members(self, guild_id: int) -> list[LinkedMember]:
-        return await self.bot.members.linked_in(self._guild(guild_id))
+        return await self._members.linked_in(self._guild(guild_id))
 
     async def send(
         self,
@@ -80,10 +78,10 @@ class DiscordPublisher:
     async def find_post(self, guild_id: int, channel_id: int, marker: str) -> int | None:
         """A post of ours carrying `marker` among the channel's latest messages."""
         channel = self._channel(guild_id, channel_id)
-        assert self.bot.user is not None
+        assert self.client.user is not None
         try:
             async for message in channel.history(limit=25):
-                if message.author.id == self.bot.user.id and any(
+                if message.author.id == self.client.user.id and any(
                     e.footer.text == marker for e in message.embeds
                 ):
                     return message.id

@@ -6,12 +6,11 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
-import discord
 import pytest
 import pytest_asyncio
 
@@ -19,87 +18,23 @@ from bot.formatting.progress import Links
 from bot.models.members import LinkedMember
 from bot.models.schedule_times import Cadence
 from bot.models.schedules import Schedule
+from bot.posting.once import LEASE, ChannelGone, PostFailed
+from bot.posting.scheduler import Scheduler, spread_offset
 from bot.ra.circuit import CircuitBreaker
 from bot.ra.client import RAClient
 from bot.ra.limiter import UpstreamLimiter
+from bot.ra.transport import RATransport
 from bot.services.catalogue import Catalogue
 from bot.services.leaderboard import Leaderboards
-from bot.services.posting import LEASE, ChannelGone, PostFailed
 from bot.services.ra import RAService
 from bot.services.resolver import GameResolver
-from bot.services.scheduler import Scheduler, spread_offset
 from bot.store import Store
 from bot.store.schedules import ScheduleStore
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeFault, FakeRA, fake_ulid
+from tests.fakes.publisher import Crash, FakeChannel, FakePublisher
 
 GUILD, CHANNEL = 1000, 2000
 SLOT = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)  # a Monday
-
-
-class Crash(BaseException):
-    """The process dies here (nothing in the scheduler catches it)."""
-
-
-@dataclass
-class Post:
-    id: int
-    embed: discord.Embed
-    nonce: str
-
-
-@dataclass
-class FakeChannel:
-    """Discord as the scheduler sees it: posts with nonce de-duplication, edits, failures."""
-
-    members: list[LinkedMember] = field(default_factory=list)
-    posts: list[Post] = field(default_factory=list)
-    edits: list[int] = field(default_factory=list)
-    fail: Exception | None = None
-    crash_after_send: bool = False
-    crash_before_send: bool = False
-    history_readable: bool = True
-    send_delay: float = 0.0
-    sent: asyncio.Event = field(default_factory=asyncio.Event)
-    _ids: int = 5000
-
-
-class FakePublisher:
-    def __init__(self, channel: FakeChannel) -> None:
-        self.channel = channel
-
-    async def members(self, guild_id: int) -> list[LinkedMember]:
-        return list(self.channel.members)
-
-    async def send(
-        self, guild_id: int, channel_id: int, embed: discord.Embed, nonce: str, edit: int | None,
-        image: bytes | None = None,
-    ) -> int:
-        ch = self.channel
-        if ch.crash_before_send:
-            raise Crash
-        if ch.fail is not None:
-            raise ch.fail
-        await asyncio.sleep(ch.send_delay)
-        if edit is not None and any(p.id == edit for p in ch.posts):
-            ch.edits.append(edit)
-            return edit
-        existing = next((p for p in ch.posts if p.nonce == nonce), None)
-        if existing is None:
-            ch._ids += 1
-            existing = Post(ch._ids, embed, nonce)
-            ch.posts.append(existing)
-            ch.sent.set()
-        if ch.crash_after_send:
-            raise Crash
-        return existing.id
-
-    async def find_post(self, guild_id: int, channel_id: int, marker: str) -> int | None:
-        if not self.channel.history_readable:
-            raise PostFailed("403")
-        for post in reversed(self.channel.posts):
-            if post.embed.footer.text == marker:
-                return post.id
-        return None
 
 
 @dataclass
@@ -134,7 +69,7 @@ async def world(store: Store, fake_ra: FakeRA) -> AsyncIterator[World]:
         link = await store.links.set_link(n + 1, fake_ulid(ra_name), ra_name)
         channel.members.append(LinkedMember(n + 1, link, f"member{n + 1}"))
     async with aiohttp.ClientSession() as session:
-        client = RAClient(
+        client = RAClient(RATransport(
             session,
             api_key=FAKE_RA_KEY,
             limiter=UpstreamLimiter(1000.0, 8),
@@ -142,7 +77,7 @@ async def world(store: Store, fake_ra: FakeRA) -> AsyncIterator[World]:
             timeout=1.0,
             retry_budget=0.2,
             rng=random.Random(1),
-        )
+        ))
 
         def make(owner: str = "process-a", on: Store = store, **kw: Any) -> Scheduler:
             ra = RAService(client, progress_ttl=0, scheduled_max_age=0)  # every run asks RA afresh
@@ -446,7 +381,7 @@ async def test_boards_due_together_cost_one_progress_call_per_user(
     channel = FakeChannel()
     schedules = store.schedules
     async with aiohttp.ClientSession() as session:
-        client = RAClient(
+        client = RAClient(RATransport(
             session,
             api_key=FAKE_RA_KEY,
             limiter=UpstreamLimiter(1000.0, 2),
@@ -454,7 +389,7 @@ async def test_boards_due_together_cost_one_progress_call_per_user(
             timeout=1.0,
             retry_budget=0.5,
             rng=random.Random(1),
-        )
+        ))
         ra = RAService(client, progress_ttl=0, scheduled_max_age=300)
         scheduler = Scheduler(
             schedules,
@@ -503,10 +438,10 @@ async def test_gathering_looks_only_as_far_ahead_as_answers_stay_usable(
     member = LinkedMember(1, link, "Ann")
     schedules = store.schedules
     async with aiohttp.ClientSession() as session:
-        client = RAClient(
+        client = RAClient(RATransport(
             session, api_key=FAKE_RA_KEY, limiter=UpstreamLimiter(1000.0, 2),
             base_url=fake_ra.base_url, timeout=1.0, retry_budget=0.5, rng=random.Random(1),
-        )
+        ))
         ra = RAService(client, scheduled_max_age=300)
         scheduler = Scheduler(
             schedules,
@@ -534,7 +469,7 @@ async def test_ra_refused_by_the_open_circuit_posts_the_last_board_marked_stale(
     scheduler = world.make()
     await scheduler.run_due(SLOT)  # a board to fall back on
     client = scheduler.leaderboards.ra.client
-    client.circuit = CircuitBreaker(failures=1, open_seconds=3600, max_open_seconds=3600)
+    client.transport.circuit = CircuitBreaker(failures=1, open_seconds=3600, max_open_seconds=3600)
     client.circuit.failed()  # RA has not answered for a while
     asked = len(world.ra.requests)
 
