@@ -25,7 +25,7 @@ import aiohttp
 
 from bench.common import table, title, verdict
 from bot.formatting.challenges import standings_embed
-from bot.formatting.progress import Links
+from bot.formatting.urls import SiteUrls
 from bot.models.challenges import Challenge
 from bot.models.members import Link, LinkedMember
 from bot.models.schedule_times import Cadence
@@ -85,7 +85,7 @@ async def measure(members: int) -> dict[str, float]:
         started = time.monotonic()
         board = await Challenges(service).standings(challenge(), linked, NOW)
         elapsed = time.monotonic() - started
-        standings_embed(board, Links())
+        standings_embed(board, SiteUrls())
         cold = Counter(r.endpoint for r in fake_ra.requests)
         clock[0] += 60  # a minute later: within PROGRESS_CACHE_SECONDS
         await Challenges(service).standings(challenge(), linked, NOW + timedelta(minutes=1))

@@ -25,7 +25,7 @@ import aiohttp
 
 from bench.common import table, title, verdict
 from bot.formatting.leaderboard import board_page
-from bot.formatting.progress import Links
+from bot.formatting.urls import SiteUrls
 from bot.models.members import Link, LinkedMember
 from bot.ra.client import RAClient
 from bot.ra.limiter import Priority, UpstreamLimiter
@@ -100,7 +100,7 @@ async def run() -> bool:
         ]
         start = time.monotonic()
         board = await Leaderboards(service).build(members, GAMES)
-        board_page(board, 0, "Leaderboard", Links())
+        board_page(board, 0, "Leaderboard", SiteUrls())
         elapsed = time.monotonic() - start
         failures = [m.display_name for m in board.missing]
         calls = Counter(c.endpoint for c in fake_ra.requests)

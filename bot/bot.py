@@ -17,7 +17,7 @@ import aiohttp
 import discord
 
 from bot.config import Settings
-from bot.formatting.progress import Links
+from bot.formatting.urls import SiteUrls
 from bot.gateway import GatewayBot
 from bot.posting.challenges import ChallengePoster
 from bot.posting.publisher import DiscordPublisher
@@ -70,14 +70,14 @@ class RABot(GatewayBot):
     resolver: GameResolver
     guild_limits: GuildRateLimits
     stats: Stats
-    links: Links
+    urls: SiteUrls
     challenges: Challenges
     challenge_poster: ChallengePoster
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings, tree_cls=BotTree)
         self._teardown: asyncio.Future[None] | None = None
-        self.links = Links(settings.ra_site_base_url, settings.ra_media_base_url)
+        self.urls = SiteUrls(settings.ra_site_base_url, settings.ra_media_base_url)
 
     @property
     def command_tree(self) -> BotTree:
@@ -180,7 +180,7 @@ class RABot(GatewayBot):
             self.leaderboards,
             DiscordPublisher(self, self.members),
             owner=owner,
-            links=self.links,
+            urls=self.urls,
             spread_seconds=s.schedule_spread_seconds,
             pictures=self.pictures,
             shards=shards,
@@ -191,7 +191,7 @@ class RABot(GatewayBot):
             self.challenges,
             DiscordPublisher(self, self.members),
             owner=owner,
-            links=self.links,
+            urls=self.urls,
             spread_seconds=s.schedule_spread_seconds,
             pictures=self.pictures,
             shards=shards,

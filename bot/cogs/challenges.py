@@ -256,7 +256,7 @@ class ChallengeCommands(commands.Cog):
         pages = standings_page_count(board)
 
         def make_page(page: int) -> discord.Embed:
-            return standings_embed(board, self.bot.links, page=page)
+            return standings_embed(board, self.bot.urls, page=page)
 
         async def page_files(page: int, embed: discord.Embed) -> list[discord.File]:
             """The page's picture, shown in its embed (none when pictures are off or fail)."""

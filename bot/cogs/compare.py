@@ -82,7 +82,7 @@ class CompareCommands(commands.Cog):
         await self.bot.store.links.mark_seen(interaction.guild.id, [m.user_id for m in linked])
 
         board = await self.bot.leaderboards.build(linked, resolved.game_ids)
-        messages = compare_embeds(board, self.bot.links, notes)
+        messages = compare_embeds(board, self.bot.urls, notes)
         await reply(interaction, embeds=messages[0])
         for embeds in messages[1:]:
             await followup(interaction, embeds=embeds)

@@ -98,7 +98,7 @@ class LeaderboardCommands(commands.Cog):
         pages = board_page_count(board)
 
         def make_page(page: int) -> discord.Embed:
-            return board_page(board, page, title, self.bot.links)
+            return board_page(board, page, title, self.bot.urls)
 
         async def page_files(page: int, embed: discord.Embed) -> list[discord.File]:
             """The page's picture, shown in its embed (none when pictures are off or fail)."""

@@ -42,7 +42,7 @@ class LinkCommands(commands.Cog):
         )
         await reply(
             interaction,
-            embeds=[linked_embed(profile, self.bot.links, replaced)],
+            embeds=[linked_embed(profile, self.bot.urls, replaced)],
             ephemeral=True,
         )
 

@@ -54,7 +54,7 @@ class Progress(commands.Cog):
         if link is not None and report.profile.display_name != link.ra_name:
             name = report.profile.display_name
             await self.bot.store.links.rename_link(link.discord_user_id, name)
-        messages = progress_messages(report, self.bot.links)
+        messages = progress_messages(report, self.bot.urls)
         await reply(interaction, embeds=messages[0])
         for embeds in messages[1:]:
             await followup(interaction, embeds=embeds)

@@ -17,8 +17,9 @@ from bot.formatting.board_image import BoardPicture
 from bot.formatting.game_sets import games_text
 from bot.formatting.leaderboard import MEDALS, board_page, standing_line
 from bot.formatting.leaderboard_picture import RANKING_RULE, games_line, moves_since, row_of
-from bot.formatting.progress import COLOUR, Links
+from bot.formatting.progress import COLOUR
 from bot.formatting.text import escape, number
+from bot.formatting.urls import SiteUrls
 from bot.models.challenge_times import State, last_day, state
 from bot.models.challenges import Challenge
 
@@ -91,7 +92,7 @@ def standings_page_count(standings: ChallengeBoard, rows: int = ROWS) -> int:
 
 def standings_embed(
     standings: ChallengeBoard,
-    links: Links,
+    urls: SiteUrls,
     *,
     changes: Mapping[int, str] | None = None,
     footer: str | None = None,
@@ -137,7 +138,7 @@ def standings_embed(
         )
         more = len(standings.not_started) - NOT_STARTED_SHOWN
         lines.append(f"\nNot started: {names}" + (f" and {more} more" if more > 0 else ""))
-    embed = board_page(board, 0, title, links)
+    embed = board_page(board, 0, title, urls)
     embed.description = "\n".join(lines)[:4096]
     text = footer or RULE
     if page is not None and pages > 1:

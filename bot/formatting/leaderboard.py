@@ -9,8 +9,9 @@ from typing import Any
 import discord
 
 from bot.formatting.game_sets import games_text
-from bot.formatting.progress import COLOUR, COMPLETED, MASTERED, Links
+from bot.formatting.progress import COLOUR, COMPLETED, MASTERED
 from bot.formatting.text import NO_ACHIEVEMENTS, escape, number
+from bot.formatting.urls import SiteUrls
 from bot.models.boards import Board, Standing
 from bot.models.ra import GameInfo, GameProgress
 from bot.models.schedule_times import describe
@@ -103,7 +104,7 @@ def board_page_count(board: Board) -> int:
     return max(1, -(-len(board.standings) // ROWS_PER_PAGE))
 
 
-def board_page(board: Board, page: int, title: str, links: Links) -> discord.Embed:
+def board_page(board: Board, page: int, title: str, urls: SiteUrls) -> discord.Embed:
     """Page `page` (0-based) of a board: ranking rows, and each game's podium."""
     pages = board_page_count(board)
     page = max(0, min(page, pages - 1))
@@ -119,7 +120,7 @@ def board_page(board: Board, page: int, title: str, links: Links) -> discord.Emb
         info = board.games.get(game_id)
         value = _podium(board, game_id)
         if info is not None:
-            value = f"[Game page]({links.game(game_id)}) · {value}"
+            value = f"[Game page]({urls.game(game_id)}) · {value}"
         embed.add_field(name=escape(game_title(game_id, info), 200), value=value, inline=False)
     if len(board.game_ids) > GAMES_SHOWN:
         embed.add_field(
@@ -139,7 +140,7 @@ def board_page(board: Board, page: int, title: str, links: Links) -> discord.Emb
 def scheduled_board_embed(
     board: Board,
     title: str,
-    links: Links,
+    urls: SiteUrls,
     *,
     changes: dict[int, str],
     stale_since: datetime | None,
@@ -170,7 +171,7 @@ def scheduled_board_embed(
             f"⏱️ Posted {minutes} min late: the bot's RetroAchievements budget was busy or "
             "RetroAchievements was slow.\n"
         )
-    embed = board_page(board, 0, title, links)
+    embed = board_page(board, 0, title, urls)
     embed.set_footer(text=footer)
     embed.description = None
     room = min(DESCRIPTION_LIMIT, EMBED_LIMIT - len(embed))
@@ -230,7 +231,7 @@ def schedules_embed(schedules: list[Schedule], titles: Mapping[int, str]) -> dis
     return embed
 
 
-def compare_embeds(board: Board, links: Links, notes: list[str]) -> list[list[discord.Embed]]:
+def compare_embeds(board: Board, urls: SiteUrls, notes: list[str]) -> list[list[discord.Embed]]:
     """A comparison: the overall ranking, then each game with its members ranked."""
     head = discord.Embed(
         colour=COLOUR,
@@ -253,7 +254,7 @@ def compare_embeds(board: Board, links: Links, notes: list[str]) -> list[list[di
         body = "\n".join(game_line(i, s, s.per_game[game_id]) for i, s in enumerate(ranked))
         if board.standings and ranked[0].per_game[game_id].possible == 0:
             body = NO_ACHIEVEMENTS
-        fields.append((name, f"[Game page]({links.game(game_id)})\n{body}"[:FIELD_LIMIT]))
+        fields.append((name, f"[Game page]({urls.game(game_id)})\n{body}"[:FIELD_LIMIT]))
 
     # Pack the fields: 25 an embed, 10 embeds and MESSAGE_BUDGET characters a message.
     messages: list[list[discord.Embed]] = [[head]]

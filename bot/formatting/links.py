@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import discord
 
-from bot.formatting.progress import COLOUR, Links
+from bot.formatting.progress import COLOUR
 from bot.formatting.text import escape
+from bot.formatting.urls import SiteUrls
 from bot.models.ra import UserProfile
 
 
-def linked_embed(profile: UserProfile, links: Links, replaced: str | None) -> discord.Embed:
+def linked_embed(profile: UserProfile, urls: SiteUrls, replaced: str | None) -> discord.Embed:
     name = escape(profile.display_name, 40)
-    page = links.user(profile.display_name)
+    page = urls.user(profile.display_name)
     embed = discord.Embed(
         colour=COLOUR,
         title="Account linked",
@@ -23,7 +24,7 @@ def linked_embed(profile: UserProfile, links: Links, replaced: str | None) -> di
             "leaderboards include you."
         ),
     )
-    picture = links.media_url(profile.user_pic_path)
+    picture = urls.media_url(profile.user_pic_path)
     if picture:
         embed.set_thumbnail(url=picture)
     embed.add_field(name="Hardcore points", value=f"{profile.total_points:,}")

@@ -8,12 +8,10 @@ into embeds and messages within Discord's limits (4096 characters a description,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from urllib.parse import quote
-
 import discord
 
 from bot.formatting.text import NO_ACHIEVEMENTS, escape, number, percent, progress_bar
+from bot.formatting.urls import SiteUrls
 from bot.models.progress import GameEntry, ProgressReport
 from bot.models.ra import GameProgress
 
@@ -26,27 +24,6 @@ MESSAGE_LIMIT = 6000
 EMBEDS_PER_MESSAGE = 10
 # Room kept in each message for author, title, totals and footer.
 _OVERHEAD = 700
-
-
-@dataclass(frozen=True)
-class Links:
-    """Where RA's pages and pictures live (the operator's settings)."""
-
-    site: str = "https://retroachievements.org"
-    media: str = "https://media.retroachievements.org"
-
-    def game(self, game_id: int) -> str:
-        return f"{self.site}/game/{game_id}"
-
-    def user(self, name: str) -> str:
-        return f"{self.site}/user/{quote(name, safe='')}"
-
-    def media_url(self, path: str) -> str | None:
-        if not path:
-            return None
-        if path.startswith(("http://", "https://")):
-            return path
-        return self.media + ("" if path.startswith("/") else "/") + path
 
 
 def _line(label: str, achieved: int, possible: int, score: int, possible_score: int) -> str:
@@ -64,13 +41,13 @@ def mark(progress: GameProgress) -> str:
     return ""
 
 
-def game_block(entry: GameEntry, links: Links) -> str:
+def game_block(entry: GameEntry, urls: SiteUrls) -> str:
     """The lines of one game."""
     p = entry.progress
     if entry.info is None:
         return f"{UNKNOWN} **Game {entry.game_id}**: RetroAchievements does not know this game id."
     shown = escape(entry.info.title, 120) or f"Game {entry.game_id}"  # a link needs text
-    title = f"**[{shown}]({links.game(entry.game_id)})**"
+    title = f"**[{shown}]({urls.game(entry.game_id)})**"
     console = escape(entry.info.console, 60)
     head = f"{title} · {console}" if console else title
     if p.possible == 0:
@@ -103,10 +80,10 @@ def totals(entries: list[GameEntry]) -> tuple[str, str]:
     return f"{hardcore}\n{softcore}", summary
 
 
-def progress_messages(report: ProgressReport, links: Links) -> list[list[discord.Embed]]:
+def progress_messages(report: ProgressReport, urls: SiteUrls) -> list[list[discord.Embed]]:
     """The reply as messages (each a list of at most 10 embeds), first message first."""
     profile = report.profile
-    blocks = [game_block(entry, links) for entry in report.games]
+    blocks = [game_block(entry, urls) for entry in report.games]
 
     # Pack blocks into embeds (4096 characters a description) and embeds into messages (6000
     # characters in all, room kept for author, title, totals and footer).
@@ -133,14 +110,14 @@ def progress_messages(report: ProgressReport, links: Links) -> list[list[discord
     first = messages[0][0]
     first.set_author(
         name=profile.display_name,
-        url=links.user(profile.display_name),
-        icon_url=links.media_url(profile.user_pic_path),
+        url=urls.user(profile.display_name),
+        icon_url=urls.media_url(profile.user_pic_path),
     )
     first.title = f"Progress on {count} game{'s' if count != 1 else ''}"
     icon = None
     if count == 1 and report.games[0].info is not None:
-        icon = links.media_url(report.games[0].info.icon_path)
-    first.set_thumbnail(url=icon or links.media_url(profile.user_pic_path))
+        icon = urls.media_url(report.games[0].info.icon_path)
+    first.set_thumbnail(url=icon or urls.media_url(profile.user_pic_path))
     last = messages[-1][-1]
     if count > 1:
         lines, summary = totals(report.games)

@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.formatting.challenges import standings_embed, standings_picture
 from bot.formatting.leaderboard import changes_since
-from bot.formatting.progress import Links
+from bot.formatting.urls import SiteUrls
 from bot.models.boards import snapshot_of
 from bot.models.challenge_times import next_post
 from bot.models.challenges import Challenge
@@ -70,7 +70,7 @@ class ChallengePoster:
         publisher: Publisher,
         *,
         owner: str,
-        links: Links,
+        urls: SiteUrls,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         spread_seconds: float = 60.0,
         pictures: BoardPictures | None = None,
@@ -81,7 +81,7 @@ class ChallengePoster:
         self.publisher = publisher
         self.owner = owner
         self.posts = PostOnce(store, publisher, owner)
-        self.links = links
+        self.urls = urls
         self.clock = clock
         self.spread_seconds = spread_seconds
         self.pictures = pictures
@@ -180,7 +180,7 @@ class ChallengePoster:
 
         embed = standings_embed(
             standings,
-            self.links,
+            self.urls,
             changes=changes_since(previous, standings.board),
             footer=due.marker,
         )

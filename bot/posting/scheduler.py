@@ -37,7 +37,7 @@ from bot.formatting.leaderboard import (
     scheduled_board_embed,
 )
 from bot.formatting.leaderboard_picture import picture_title, scheduled_picture
-from bot.formatting.progress import Links
+from bot.formatting.urls import SiteUrls
 from bot.models.boards import Board, board_from_snapshot, snapshot_of
 from bot.models.schedule_times import next_slot, period_start
 from bot.models.schedules import Schedule
@@ -90,7 +90,7 @@ class Scheduler:
         publisher: Publisher,
         *,
         owner: str,
-        links: Links,
+        urls: SiteUrls,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         spread_seconds: float = 60.0,
         pictures: BoardPictures | None = None,
@@ -102,7 +102,7 @@ class Scheduler:
         self.publisher = publisher
         self.owner = owner
         self.posts = PostOnce(schedules, publisher, owner)
-        self.links = links
+        self.urls = urls
         self.clock = clock
         self.spread_seconds = spread_seconds
         self.pictures = pictures
@@ -295,7 +295,7 @@ class Scheduler:
         embed = scheduled_board_embed(
             board,
             board_title(set_name, board.game_ids, board_titles(board)),
-            self.links,
+            self.urls,
             changes=changes,
             stale_since=stale_since,
             footer=due.marker,

@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.formatting.progress import Links
+from bot.formatting.urls import SiteUrls
 from bot.models.challenges import Challenge
 from bot.models.members import LinkedMember
 from bot.models.ra import EarnedAchievement
@@ -97,7 +97,7 @@ async def challenge_world(store: Store, fake_ra: FakeRA) -> AsyncIterator[World]
                 service(),
                 FakePublisher(channel),
                 owner=owner,
-                links=Links(),
+                urls=SiteUrls(),
                 spread_seconds=0,
                 **kw,
             )

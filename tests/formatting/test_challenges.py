@@ -11,7 +11,7 @@ from bot.formatting.challenges import (
     standings_picture,
     window_text,
 )
-from bot.formatting.progress import Links
+from bot.formatting.urls import SiteUrls
 from bot.models.boards import Board, Standing, snapshot_of
 from bot.models.challenge_times import State
 from bot.models.challenges import Challenge, ChallengeBoard
@@ -69,7 +69,7 @@ def test_final_standings_call_out_the_top_three_and_keep_user_text_inert() -> No
     final = ChallengeBoard(
         challenge(), board, [member(9, "late")], State.FINISHED, END - timedelta(seconds=1)
     )
-    embed = standings_embed(final, Links(), footer="Challenge #7 · final standings")
+    embed = standings_embed(final, SiteUrls(), footer="Challenge #7 · final standings")
     assert embed.title == "Final standings · @\u200beveryone \\*\\*December\\*\\*"
     lines = (embed.description or "").splitlines()
     assert lines[1] == (

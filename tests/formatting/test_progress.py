@@ -14,16 +14,16 @@ from bot.formatting.progress import (
     EMBEDS_PER_MESSAGE,
     MASTERED,
     MESSAGE_LIMIT,
-    Links,
     game_block,
     progress_messages,
     totals,
 )
+from bot.formatting.urls import SiteUrls
 from bot.models.progress import GameEntry, ProgressReport
 from bot.models.ra import GameInfo, GameProgress, UserProfile
 
 FETCHED = datetime(2024, 5, 17, 12, 30, 5, tzinfo=UTC)
-LINKS = Links()
+LINKS = SiteUrls()
 PROFILE = UserProfile("MaxMilyin", "00003EMFWR7XB8SDPEHB3K56ZQ", "/UserPic/MaxMilyin.png", 550, 260)
 
 
@@ -193,8 +193,8 @@ def test_title_links_to_the_game_page_and_console_shown() -> None:
 
 
 def test_custom_site_base_used_for_game_links() -> None:
-    links = Links(site="https://ra.example.test", media="https://media.example.test")
-    block = game_block(entry(228), links)
+    urls = SiteUrls(site="https://ra.example.test", media="https://media.example.test")
+    block = game_block(entry(228), urls)
     assert "(https://ra.example.test/game/228)" in block
     assert "retroachievements.org" not in block
 
@@ -288,8 +288,8 @@ def test_several_games_use_user_picture_and_show_totals() -> None:
 
 
 def test_custom_site_and_media_bases_honoured() -> None:
-    links = Links(site="https://ra.example.test", media="https://cdn.example.test")
-    messages = progress_messages(report(entry(9, icon="Images/000009.png")), links)
+    urls = SiteUrls(site="https://ra.example.test", media="https://cdn.example.test")
+    messages = progress_messages(report(entry(9, icon="Images/000009.png")), urls)
     embed = messages[0][0]
     assert embed.author.url == "https://ra.example.test/user/MaxMilyin"
     assert embed.author.icon_url == "https://cdn.example.test/UserPic/MaxMilyin.png"

@@ -27,8 +27,9 @@ from bot.formatting.leaderboard import (
     schedules_embed,
 )
 from bot.formatting.links import linked_embed
-from bot.formatting.progress import Links, progress_messages
+from bot.formatting.progress import progress_messages
 from bot.formatting.text import escape
+from bot.formatting.urls import SiteUrls
 from bot.models.boards import Board, Standing, rank_key, snapshot_of
 from bot.models.game_sets import GameSet, SetChange
 from bot.models.members import Link, LinkedMember
@@ -51,7 +52,7 @@ from tests.strategies import (
 
 PROPS = settings(max_examples=80, deadline=None)
 NOW = datetime(2024, 5, 17, 12, 30, tzinfo=UTC)
-LINKS = Links()
+LINKS = SiteUrls()
 game_ids = st.integers(min_value=1, max_value=10**9)
 
 

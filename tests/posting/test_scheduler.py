@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from bot.formatting.progress import Links
+from bot.formatting.urls import SiteUrls
 from bot.models.members import LinkedMember
 from bot.models.schedule_times import Cadence
 from bot.models.schedules import Schedule
@@ -87,7 +87,7 @@ async def world(store: Store, fake_ra: FakeRA) -> AsyncIterator[World]:
                 Leaderboards(ra),
                 FakePublisher(channel),
                 owner=owner,
-                links=Links(),
+                urls=SiteUrls(),
                 spread_seconds=kw.pop("spread_seconds", 0),
                 **kw,
             )
@@ -397,7 +397,7 @@ async def test_boards_due_together_cost_one_progress_call_per_user(
             Leaderboards(ra),
             GuildsPublisher(channel, {g: m for g, (m, _) in boards.items()}),
             owner="a",
-            links=Links(),
+            urls=SiteUrls(),
             spread_seconds=60,
         )
         created = []
@@ -448,7 +448,7 @@ async def test_gathering_looks_only_as_far_ahead_as_answers_stay_usable(
             GameResolver(Catalogue(store.catalogue, client, owner="a"), store.sets),
             Leaderboards(ra),
             GuildsPublisher(FakeChannel(), {1: [member], 2: [member]}),
-            owner="a", links=Links(),
+            owner="a", urls=SiteUrls(),
         )
         assert scheduler.gather_horizon() == timedelta(seconds=150)
         for guild, games, at in ((1, "1", SLOT), (2, "228", SLOT + timedelta(seconds=151))):
