@@ -1,25 +1,27 @@
-"""Resident memory (VmRSS) at 0, 1,000, 2,000 and 5,000 guilds: ours beside the bare bot.
+"""Resident memory (VmRSS) of the bot as users run it, beside the bare bot in the same run.
 
-For each size both bots run at once, each on its own FakeDiscord seeded with that many guilds
-(``add_guilds``: one channel, three roles, three humans and the bot each). RSS is read from
-/proc/<pid>/status once the fake has sent every GUILD_CREATE, then again after the bot's on_ready
-(discord.py waits ``guild_ready_timeout`` after the last GUILD_CREATE) once RSS has been stable
-for 1 s. The per-guild slope is the least-squares line through the four settled figures.
+As users run it: every start of ours is a first start on an empty database (it migrates, in a
+child process since `python -m bot migrate` exists) that fetches RA's catalogue (12,000 titles,
+tests/fakes/catalogue.py, from the fake RA at the production rate) and holds it, with 0, 1,000,
+2,000 and 5,000 guilds. The bare bot (bench/bare_bot.py) runs beside it on its own FakeDiscord
+with the same guilds (``add_guilds``: one channel, three roles, three humans and the bot each).
+RSS is read from /proc/<pid>/status once the fake has sent every GUILD_CREATE, the bot logged
+on_ready and the catalogue, and RSS has been stable for 1 s. The per-guild slope is the
+least-squares line through the four settled figures. With ``--before REF`` (default: the commit
+before the structure and memory work), that commit's bot runs the same way at 2,000 guilds in the
+same run: the figure before.
 
-Our bot's database is made by a first start before the measured ones (that start migrates it,
-so it loads Alembic: printed on its own line); the measured starts find the schema at head, as
-every start after the first does. The bench environment turns RA's catalogue off
-(CATALOGUE_REFRESH_HOURS=0, as the tests do), so the catalogue is measured apart: a start with a
-30,000-title catalogue in its own database, against ours at 0 guilds. The catalogue is data, the
-same at any number of guilds.
+Bytes per title: ours at 0 guilds with the catalogue, less ours at 0 guilds without it
+(CATALOGUE_REFRESH_HOURS=0), over the titles held.
 
 What the fixed part is made of: a child interpreter imports, group by group, what the running bot
-has imported (taken from a start with PYTHONPROFILEIMPORTTIME=1) and prints RSS after each group;
-the rest is the running bot's own state. That start also checks what must not be loaded at start
-(Pillow, rapidfuzz, redis, Alembic, asyncpg on SQLite): those are imported by the commands that
-use them.
+has imported (taken from a first start with PYTHONPROFILEIMPORTTIME=1) and prints RSS after each
+group; the rest is the running bot's own state. That start also checks what must not be loaded
+(Pillow, rapidfuzz, redis, Alembic, asyncpg on SQLite): the commands that use them import them,
+and Alembic only ever loads in `python -m bot migrate`'s process.
 
-Targets: per-guild slope <= 1.1x the bare bot's; the whole process at 2,000 guilds <= 1.5x.
+Targets: per-guild slope <= 1.1x the bare bot's; the whole process at 2,000 guilds with the
+catalogue <= 1.4x.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from bench.common import (
     REPO,
     Bench,
     BotProc,
+    export_bot,
     mib,
     stable_rss,
     table,
@@ -53,8 +56,9 @@ from tests.fakes.fake_ra import FakeRA
 SIZES = (0, 1000, 2000, 5000)
 WHOLE_AT = 2000
 SLOPE_TARGET = 1.1
-WHOLE_TARGET = 1.5
-CATALOGUE_SIZE = 30_000
+WHOLE_TARGET = 1.4
+CATALOGUE_SIZE = 12_000
+BEFORE_REF = "832e71f"  # main before the structure and memory work (issue 20)
 # Loaded only by the commands (or the first start) that need them.
 NOT_AT_START = ("PIL", "rapidfuzz", "redis", "alembic", "asyncpg")
 CATALOGUE_LINE = re.compile(r"catalogue: ([1-9]\d*) games in memory")
@@ -105,10 +109,14 @@ def fake_with(guilds: int) -> FakeDiscord:
     return fake
 
 
-async def measure(fake: FakeDiscord, proc: BotProc) -> dict[str, Any]:
+async def measure(
+    fake: FakeDiscord, proc: BotProc, catalogue: bool = False
+) -> dict[str, Any]:
     await wait_connected(fake, proc, timeout=120)
     at_connected = proc.rss_kib()
     guilds = await wait_on_ready(proc, timeout=90)
+    if catalogue:
+        await proc.wait_log(CATALOGUE_LINE, timeout=180)
     settled = await stable_rss(proc)
     status = proc.status()
     return {"connected": at_connected, "ready": settled, "hwm": status["VmHWM"],
@@ -147,62 +155,75 @@ def import_steps(modules: list[str]) -> list[tuple[str, int, int]]:
     return [(label, rss, count) for label, rss, count in json.loads(out)]
 
 
-async def first_start(bench: Bench, fake_ra: FakeRA) -> int:
-    """Ours at 0 guilds on a new database: migrates it (loads Alembic)."""
-    async with fake_with(0) as fd:
-        proc = await bench.ours(fd, fake_ra, name="ours-first-start")
-        res = await measure(fd, proc)
-        await proc.stop()
-    return int(res["ready"])
+def first_start(bench: Bench, name: str, catalogue: bool = True) -> dict[str, str]:
+    """The settings of a first start as users make it: a database of its own, new (so the start
+    migrates it), and RA's catalogue fetched and held (or not, for the bytes per title)."""
+    return {
+        "DATABASE_URL": f"sqlite:///{bench.dir}/{name}.sqlite3",
+        "CATALOGUE_REFRESH_HOURS": "24" if catalogue else "0",
+    }
 
 
 async def import_profile(bench: Bench, fake_ra: FakeRA) -> list[str]:
-    """The modules the running bot has imported once ready, at 0 guilds."""
+    """The modules a first start (migrating, fetching the catalogue) has imported once ready."""
     async with fake_with(0) as fd:
-        proc = await bench.ours(fd, fake_ra, name="ours-importtime", PYTHONPROFILEIMPORTTIME="1")
-        await measure(fd, proc)
+        proc = await bench.ours(fd, fake_ra, name="ours-importtime", PYTHONPROFILEIMPORTTIME="1",
+                                **first_start(bench, "importtime"))
+        await measure(fd, proc, catalogue=True)
         log = proc.log
         await proc.stop()
     return imported_modules(log)
 
 
-async def with_catalogue(bench: Bench) -> int:
-    """Ours at 0 guilds with a 30,000-title catalogue read from its database (fetched from a fake
-    RA by a start before)."""
-    async with FakeRA() as catalogue_ra:
-        seed_catalogue(catalogue_ra, size=CATALOGUE_SIZE)
-        settings = {"CATALOGUE_REFRESH_HOURS": "24", "RA_REQUESTS_PER_SECOND": "50",
-                    "DATABASE_URL": f"sqlite:///{bench.dir}/catalogue.sqlite3"}
-        async with fake_with(0) as fd:
-            fetching = await bench.ours(fd, catalogue_ra, name="ours-catalogue-fetch", **settings)
-            await fetching.wait_log(CATALOGUE_LINE, timeout=180)
-            await fetching.stop()
-        async with fake_with(0) as fd:
-            proc = await bench.ours(fd, catalogue_ra, name="ours-catalogue", **settings)
-            await wait_connected(fd, proc, timeout=60)
-            await proc.wait_log(CATALOGUE_LINE, timeout=60)
-            rss = await stable_rss(proc)
-            await proc.stop()
-    return rss
+async def without_catalogue(bench: Bench, fake_ra: FakeRA) -> int:
+    """Ours at 0 guilds, a first start that holds no catalogue (the bytes per title's base)."""
+    async with fake_with(0) as fd:
+        proc = await bench.ours(fd, fake_ra, name="ours-no-catalogue",
+                                **first_start(bench, "no-catalogue", catalogue=False))
+        res = await measure(fd, proc)
+        await proc.stop()
+    return int(res["ready"])
 
 
-async def run() -> bool:
+async def before(bench: Bench, fake_ra: FakeRA, ref: str) -> dict[str, Any]:
+    """The bot of `ref` started the same way at WHOLE_AT guilds, beside the bare bot."""
+    src = export_bot(ref, bench.dir / f"before-{ref}")
+    async with fake_with(WHOLE_AT) as fd_old, fake_with(WHOLE_AT) as fd_bare:
+        old = await bench.ours(fd_old, fake_ra, name=f"before-{WHOLE_AT}", src=src,
+                               **first_start(bench, "before"))
+        bare = await bench.bare(fd_bare, name=f"bare-before-{WHOLE_AT}")
+        res_old, res_bare = await asyncio.gather(measure(fd_old, old, catalogue=True),
+                                                 measure(fd_bare, bare))
+        await asyncio.gather(old.stop(), bare.stop())
+    return {"ours": res_old, "bare": res_bare}
+
+
+def held_titles(proc: BotProc) -> int:
+    return max(int(m.group(1)) for m in CATALOGUE_LINE.finditer(proc.log))
+
+
+async def run(before_ref: str | None) -> bool:
     sizes = ", ".join(f"{n:,}" for n in SIZES)
-    title(f"memory: VmRSS at {sizes} guilds, ours beside the bare bot")
+    title(f"memory as users run it: first starts with a {CATALOGUE_SIZE:,}-title catalogue at "
+          f"{sizes} guilds, ours beside the bare bot")
     t0 = time.monotonic()
     results: dict[tuple[str, int], dict[str, Any]] = {}
+    titles = 0
     async with FakeRA() as fake_ra, Bench() as bench:
-        migrating = await first_start(bench, fake_ra)
+        seed_catalogue(fake_ra, size=CATALOGUE_SIZE)
         for guilds in SIZES:
             async with fake_with(guilds) as fd_ours, fake_with(guilds) as fd_bare:
-                ours = await bench.ours(fd_ours, fake_ra, name=f"ours-{guilds}")
+                ours = await bench.ours(fd_ours, fake_ra, name=f"ours-{guilds}",
+                                        **first_start(bench, f"ours-{guilds}"))
                 bare = await bench.bare(fd_bare, name=f"bare-{guilds}")
-                res_ours, res_bare = await asyncio.gather(measure(fd_ours, ours),
-                                                          measure(fd_bare, bare))
+                res_ours, res_bare = await asyncio.gather(
+                    measure(fd_ours, ours, catalogue=True), measure(fd_bare, bare))
                 results[("ours", guilds)], results[("bare", guilds)] = res_ours, res_bare
+                titles = held_titles(ours)
                 await asyncio.gather(ours.stop(), bare.stop())
+        no_catalogue = await without_catalogue(bench, fake_ra)
         modules = await import_profile(bench, fake_ra)
-        catalogue = await with_catalogue(bench)
+        old = await before(bench, fake_ra, before_ref) if before_ref else None
 
     rows = []
     for guilds in SIZES:
@@ -222,11 +243,16 @@ async def run() -> bool:
     print(f"per guild (least squares over {sizes}): ours {slopes['ours']:.2f} KiB, "
           f"bare {slopes['bare']:.2f} KiB ({slope_ratio:.2f}x)")
     zero = results[("ours", 0)]["ready"]
-    print(f"first start (migrates a new database, so loads Alembic), 0 guilds: "
-          f"{mib(migrating)} MiB (+{mib(migrating - zero)} MiB over a start at head)")
-    print(f"RA's catalogue, {CATALOGUE_SIZE:,} titles read from the database (data, not per "
-          f"guild; off in the runs above): 0 guilds {mib(catalogue)} MiB, "
-          f"+{mib(catalogue - zero)} MiB")
+    per_title = (zero - no_catalogue) * 1024 / max(1, titles)
+    print(f"RA's catalogue: {titles:,} titles held; ours at 0 guilds {mib(zero)} MiB with it, "
+          f"{mib(no_catalogue)} MiB without: +{mib(zero - no_catalogue)} MiB, "
+          f"{per_title:,.0f} bytes a title (resident)")
+    if old is not None:
+        was, bare_then = old["ours"]["ready"], old["bare"]["ready"]
+        now, bare_now = results[("ours", WHOLE_AT)]["ready"], results[("bare", WHOLE_AT)]["ready"]
+        print(f"before ({before_ref}, started the same way, {WHOLE_AT:,} guilds): "
+              f"{mib(was)} MiB = {was / bare_then:.2f}x its bare bot {mib(bare_then)} MiB; "
+              f"now {mib(now)} MiB = {now / bare_now:.2f}x ({now / was:.2f}x before)")
 
     steps = import_steps(modules)
     print("\nthe fixed part: RSS of a fresh interpreter importing, group by group, what the "
@@ -236,13 +262,13 @@ async def run() -> bool:
         step_rows.append([label, count, mib(rss), f"+{mib(rss - previous)}" if previous else ""])
         previous = rss
     bare_zero = results[("bare", 0)]["ready"]
-    step_rows.append(["running bot's own state (store, tree, caches), 0 guilds", "",
+    step_rows.append(["running bot's own state (store, tree, caches, catalogue), 0 guilds", "",
                       mib(zero), f"+{mib(zero - previous)}"])
     step_rows.append(["(the bare bot, 0 guilds)", "", mib(bare_zero), ""])
     print(table(["", "modules", "RSS MiB", "adds MiB"], step_rows))
     tops = {m.split(".")[0] for m in modules}
     loaded = [name for name in NOT_AT_START if name in tops]
-    print(f"imported at start ({len(modules)} modules): "
+    print(f"imported by a first start ({len(modules)} modules): "
           + (f"{', '.join(loaded)} (should not be)" if loaded else
              f"none of {', '.join(NOT_AT_START)}"))
 
@@ -254,13 +280,17 @@ async def run() -> bool:
                             f"{slopes['bare']:.2f} KiB (target <= {SLOPE_TARGET}x)"))
     print(verdict(whole_ok and not loaded,
                   f"ours {mib(ours_rss)} MiB = {whole_ratio:.2f}x bare {mib(bare_rss)} MiB with "
-                  f"{WHOLE_AT:,} guilds (target <= {WHOLE_TARGET}x)"
+                  f"{WHOLE_AT:,} guilds and {titles:,} titles (target <= {WHOLE_TARGET}x)"
                   + (f"; {', '.join(loaded)} imported at start" if loaded else "")), flush=True)
     return slope_ok and whole_ok and not loaded
 
 
 def main() -> int:
-    return 0 if asyncio.run(run()) else 1
+    args = sys.argv[1:]
+    before_ref: str | None = BEFORE_REF
+    if args[:1] == ["--before"]:
+        before_ref = args[1] if len(args) > 1 and args[1] != "none" else None
+    return 0 if asyncio.run(run(before_ref)) else 1
 
 
 if __name__ == "__main__":

@@ -127,10 +127,11 @@ class Bench:
         return proc
 
     async def ours(self, fake_discord: FakeDiscord, fake_ra: FakeRA, name: str = "ours",
-                   **settings: str) -> BotProc:
-        """``python -m bot`` with the e2e environment, production defaults, then ``settings``."""
+                   src: Path | None = None, **settings: str) -> BotProc:
+        """``python -m bot`` with the e2e environment, production defaults, then ``settings``;
+        `bot/` from `src` (default BOT_SRC)."""
         env = bot_environment(fake_discord, fake_ra, **{**PRODUCTION, **settings})
-        env["PYTHONPATH"] = str(BOT_SRC)
+        env["PYTHONPATH"] = str(src or BOT_SRC)
         return await self.spawn(name, ["-m", "bot"], env)
 
     async def bare(self, fake_discord: FakeDiscord, name: str = "bare") -> BotProc:

@@ -143,7 +143,7 @@ class RABot(GatewayBot):
         self.guild_limits = GuildRateLimits(
             s.guild_commands_per_minute, s.guild_commands_per_minute_max
         )
-        self.store = await Store.open(s.database_url)
+        self.store = await Store.open(s.database_url, migrate=False)  # python -m bot migrate
         owner = f"{socket.gethostname()}:{os.getpid()}"
         self.catalogue = Catalogue(
             self.store.catalogue,

@@ -54,8 +54,10 @@ def test_the_image_runs_the_two_commands_of_the_readme_and_the_procfile() -> Non
     steps = dockerfile()
     (entry,) = [exec_form(args) for ins, args in steps if ins == "ENTRYPOINT"]
     (cmd,) = [exec_form(args) for ins, args in steps if ins == "CMD"]
-    procfile = (REPO / "Procfile").read_text().strip()
-    assert procfile == "worker: " + shlex.join(entry + cmd)  # `docker run IMAGE`: python -m bot
+    procfile = dict(line.split(": ", 1) for line in (REPO / "Procfile").read_text().splitlines())
+    assert procfile["worker"] == shlex.join(entry + cmd)  # `docker run IMAGE`: python -m bot
+    # Heroku-style platforms migrate once per release, before the workers start.
+    assert procfile["release"] == shlex.join([*entry, "migrate"])
     readme = (REPO / "README.md").read_text()
     assert "python -m bot" in readme and "python -m bot check" in readme
     # `docker run IMAGE check` is `python -m bot check`, as the README says.
@@ -82,6 +84,7 @@ def test_compose_runs_two_processes_with_a_shard_each_on_postgres_and_redis() ->
         assert bot["build"] == "."
         for needed in ("postgres", "redis"):
             assert bot["depends_on"][needed]["condition"] == "service_healthy"
+        assert bot["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
         env = {k: str(v) for k, v in bot["environment"].items()}
         settings = Settings.from_env({**REQUIRED, **env}, env_file=None)  # valid settings
         assert settings.database_url.startswith("postgresql://")
@@ -99,6 +102,11 @@ def test_compose_runs_two_processes_with_a_shard_each_on_postgres_and_redis() ->
     assert url == f"postgresql://{user_password}@postgres:5432/{pg['environment']['POSTGRES_DB']}"
     for name in ("postgres", "redis"):
         assert services[name]["healthcheck"]["test"]
+    # One-shot: the bots' database, migrated once before they start.
+    migrate = services["migrate"]
+    assert migrate["command"] == ["migrate"] and migrate["restart"] == "no"
+    assert migrate["environment"]["DATABASE_URL"] == url
+    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
 
 
 def test_every_compose_setting_is_documented() -> None:

@@ -155,3 +155,93 @@ def test_check_without_network_says_what_happened(tmp_path: Path, base: str, sai
     assert "no turn" not in result.stderr
     assert problems[1] == "DISCORD_API_BASE_URL: Discord's host 127.0.0.1 could not be reached."
     assert KEY not in result.stderr + result.stdout
+
+
+# -- migrate ---------------------------------------------------------------------------------------
+
+
+def schema_of(path: Path) -> str | None:
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        if "alembic_version" not in tables:
+            return None
+        return str(db.execute("SELECT version_num FROM alembic_version").fetchone()[0])
+
+
+def test_migrate_brings_a_new_database_to_the_schema_then_has_nothing_to_do(
+    tmp_path: Path,
+) -> None:
+    from bot.store.upgrade import head_revision
+
+    database = tmp_path / "data" / "bot.sqlite3"
+    settings = {"DISCORD_TOKEN": TOKEN, "RA_API_KEY": KEY, "DATABASE_URL": f"sqlite:///{database}"}
+    first = run_bot(tmp_path, "migrate", **settings)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == (
+        f"The database was migrated from empty to the bot's schema ({head_revision()})."
+    )
+    assert schema_of(database) == head_revision()
+    again = run_bot(tmp_path, "migrate", **settings)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == (
+        f"The database is at the bot's schema ({head_revision()}): nothing to migrate."
+    )
+    assert "Running upgrade" not in again.stderr
+
+
+def test_migrate_with_an_unusable_database_says_so_in_one_line(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    result = run_bot(
+        tmp_path,
+        "migrate",
+        DISCORD_TOKEN=TOKEN,
+        RA_API_KEY=KEY,
+        DATABASE_URL=f"sqlite:///{blocked}/bot.sqlite3",
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert lines(result.stderr) == [
+        f"DATABASE_URL: cannot create the directory {blocked} (File exists)"
+    ]
+
+
+def test_the_bot_migrates_in_a_child_process_and_never_loads_alembic(tmp_path: Path) -> None:
+    """`python -m bot` on a database that is behind runs `python -m bot migrate` in a child
+    and waits for it: the bot's own process has the schema and no Alembic (about 12 MB)."""
+    from bot.store.upgrade import head_revision
+
+    database = tmp_path / "bot.sqlite3"
+    script = (
+        "import asyncio, sys\n"
+        "from bot.__main__ import migrate_if_behind\n"
+        "from bot.config import Settings\n"
+        "status = asyncio.run(migrate_if_behind(Settings.from_env(env_file=None)))\n"
+        "print(status, 'alembic' in sys.modules)\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO_ROOT),
+        "DISCORD_TOKEN": TOKEN,
+        "RA_API_KEY": KEY,
+        "DATABASE_URL": f"sqlite:///{database}",
+    }
+    said = []
+    for _ in range(2):  # behind (migrated by the child), then current (no child at all)
+        result = subprocess.run(  # noqa: S603 - our own interpreter
+            [sys.executable, "-c", script],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert result.stdout.splitlines()[-1] == "0 False", result.stderr
+        assert schema_of(database) == head_revision()
+        said.append(result.stdout.splitlines()[:-1])
+    # The child's one line reaches the operator; the second start has nothing to migrate.
+    migrated = f"The database was migrated from empty to the bot's schema ({head_revision()})."
+    assert said == [[migrated], []]

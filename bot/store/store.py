@@ -13,7 +13,7 @@ from bot.store.game_sets import GameSetStore
 from bot.store.guild_settings import GuildSettingsStore
 from bot.store.links import LinkStore
 from bot.store.schedules import ScheduleStore
-from bot.store.upgrade import upgrade
+from bot.store.upgrade import check_current, upgrade
 
 
 class Store:
@@ -30,15 +30,18 @@ class Store:
         return f"<Store {self.database.dialect}>"
 
     @classmethod
-    async def open(cls, database_url: str, *, busy_timeout: float = 5.0) -> Store:
+    async def open(
+        cls, database_url: str, *, busy_timeout: float = 5.0, migrate: bool = True
+    ) -> Store:
         """Connect and migrate to the newest schema; StoreError with a clear message if not.
 
-        `busy_timeout` (SQLite): how many seconds a write waits for another connection's lock
-        before StoreUnavailable.
+        `migrate=False` (the bot): the schema must be the newest already (`python -m bot
+        migrate`), and Alembic is never loaded. `busy_timeout` (SQLite): how many seconds a
+        write waits for another connection's lock before StoreUnavailable.
         """
         database = Database.connect(database_url, busy_timeout=busy_timeout)
         try:
-            await upgrade(database)
+            await (upgrade(database) if migrate else check_current(database))
         except BaseException:
             await database.close()
             raise

@@ -1,8 +1,10 @@
 """Bring a database to the newest schema (Alembic migrations in bot/store/migrations/).
 
+`python -m bot migrate` runs `upgrade`; the bot itself only reads the schema's revision
+(`current_revision`, no Alembic) and, when it is behind, has that command run in a child process,
+so Alembic's memory (about 12 MB that would stay imported) never loads into the bot.
 One process migrates at a time: a lock file beside a SQLite database, an advisory lock on
-PostgreSQL. Alembic (and its memory) is loaded only when there is something to do: a start
-against an up-to-date database never imports it.
+PostgreSQL. Alembic is loaded only when there is something to do.
 """
 
 from __future__ import annotations
@@ -38,13 +40,18 @@ def head_revision() -> str:
     return head
 
 
+def _revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    current = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    return str(current) if current is not None else None
+
+
 def _upgrade(connection: Connection) -> None:
     """Migrate to the head revision. Alembic (and its memory) is loaded only when there is
     something to do: a restart against an up-to-date database never imports it."""
-    if inspect(connection).has_table("alembic_version"):
-        current = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-        if current == head_revision():
-            return
+    if _revision(connection) == head_revision():
+        return
     from alembic import command
     from alembic.config import Config
 
@@ -52,8 +59,6 @@ def _upgrade(connection: Connection) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
-
-
 
 
 async def upgrade(database: Database) -> None:
@@ -80,3 +85,24 @@ async def upgrade(database: Database) -> None:
                 await conn.run_sync(_upgrade)
     except (OperationalError, DBAPIError, OSError) as exc:
         raise StoreError(f"DATABASE_URL: the database cannot be used ({reason(exc)})") from None
+
+
+async def current_revision(database: Database) -> str | None:
+    """The schema's revision (None: an empty database), read without Alembic; StoreError
+    naming DATABASE_URL if the database cannot be used."""
+    try:
+        async with database.engine.connect() as conn:
+            return await conn.run_sync(_revision)
+    except (OperationalError, DBAPIError, OSError) as exc:
+        raise StoreError(f"DATABASE_URL: the database cannot be used ({reason(exc)})") from None
+
+
+async def check_current(database: Database) -> None:
+    """StoreError unless the schema is the one this code knows (the bot does not migrate in its
+    own process: `python -m bot` runs `python -m bot migrate` first when it is behind)."""
+    current, head = await current_revision(database), head_revision()
+    if current != head:
+        raise StoreError(
+            f"DATABASE_URL: the database's schema is {current or 'empty'}, this bot needs "
+            f"{head}: run `python -m bot migrate`"
+        )

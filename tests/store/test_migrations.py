@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -17,7 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from bot.store import Store
+from bot.store import Store, StoreError
 from bot.store.schema import metadata
 from bot.store.upgrade import MIGRATIONS, head_revision
 
@@ -139,3 +140,23 @@ def test_a_restart_on_an_up_to_date_database_does_not_load_alembic(tmp_path: Pat
         for _ in range(2)
     ]
     assert runs == ["True", "False"]
+
+
+async def test_the_bot_refuses_a_database_behind_its_schema_and_names_the_command(
+    database_url: str,
+) -> None:
+    """The bot opens its store without migrating: a database that `python -m bot migrate` has
+    not brought to the schema stops it with one sentence, and nothing is created."""
+    with pytest.raises(StoreError) as raised:
+        await Store.open(database_url, migrate=False)
+    assert raised.value.message == (
+        f"DATABASE_URL: the database's schema is empty, this bot needs {head_revision()}: "
+        "run `python -m bot migrate`"
+    )
+    migrated = await Store.open(database_url)  # what `python -m bot migrate` does
+    await migrated.close()
+    store = await Store.open(database_url, migrate=False)
+    try:
+        assert await store.links.get_link(1) is None  # the schema is there and usable
+    finally:
+        await store.close()
