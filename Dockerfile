@@ -2,6 +2,7 @@
 #   docker build -t ra-bot .
 #   docker run --env-file .env ra-bot          # python -m bot
 #   docker run --env-file .env ra-bot check    # python -m bot check
+#   docker run --env-file .env ra-bot migrate  # python -m bot migrate
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -20,7 +20,7 @@ from bot.formatting.leaderboard import (
     schedules_embed,
 )
 from bot.formatting.leaderboard_picture import attach, page_picture, picture_title
-from bot.formatting.schedule_budget import estimate_text
+from bot.formatting.schedule_cost import estimate_text
 from bot.models.boards import Board
 from bot.models.schedule_times import Cadence, describe, next_slot, parse_time
 from bot.options import (
@@ -31,7 +31,7 @@ from bot.options import (
 )
 from bot.parsing import ids_in_part, split_parts
 from bot.replies import defer, reply
-from bot.services.schedule_budget import estimate_schedule
+from bot.services.schedule_cost import estimate_schedule
 from bot.views.paginator import Paginator
 
 if TYPE_CHECKING:

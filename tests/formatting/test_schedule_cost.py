@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.formatting.schedule_budget import estimate_text
+from bot.formatting.schedule_cost import estimate_text
 from bot.models.schedule_cost import Estimate
 from bot.models.schedule_times import Cadence
 
