@@ -9,22 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
 from bot.formatting.board_image import BoardPicture
 from bot.formatting.game_sets import games_text
 from bot.formatting.leaderboard import MEDALS, board_page, standing_line
-from bot.formatting.leaderboard_picture import RANKING_RULE, games_line, moves_since, row_of
+from bot.formatting.leaderboard_picture import RANKING_RULE, games_line, row_of
 from bot.formatting.progress import COLOUR
 from bot.formatting.text import escape, number
 from bot.formatting.urls import SiteUrls
+from bot.models.boards import changes_since
 from bot.models.challenge_times import State, last_day, state
-from bot.models.challenges import Challenge
-
-if TYPE_CHECKING:
-    from bot.models.challenges import ChallengeBoard
+from bot.models.challenges import Challenge, ChallengeBoard
 
 ROWS = 25
 NOT_STARTED_SHOWN = 20
@@ -165,7 +163,7 @@ def standings_picture(
     first = shown * rows
     challenge = standings.challenge
     board = standings.board
-    changes = moves_since(previous, board) if page is None else {}
+    changes = changes_since(previous, board) if page is None else {}
     title = ("Final standings · " if standings.final else "Challenge · ") + challenge.name
     if page is not None and pages > 1:
         title += f" · page {shown + 1}/{pages}"

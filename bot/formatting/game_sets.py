@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import discord
 
 from bot.formatting.text import escape
-
-if TYPE_CHECKING:
-    from bot.models.game_sets import GameSet, SetChange
+from bot.models.game_sets import GameSet, SetChange
 
 EMBED_DESCRIPTION_MAX = 4096
 MESSAGE_GAMES_BUDGET = 1200  # characters of game labels in one confirmation

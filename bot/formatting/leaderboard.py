@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 import discord
 
@@ -12,7 +11,7 @@ from bot.formatting.game_sets import games_text
 from bot.formatting.progress import COLOUR, COMPLETED, MASTERED
 from bot.formatting.text import NO_ACHIEVEMENTS, escape, number
 from bot.formatting.urls import SiteUrls
-from bot.models.boards import Board, Standing
+from bot.models.boards import Board, Change, Standing
 from bot.models.ra import GameInfo, GameProgress
 from bot.models.schedule_times import describe
 from bot.models.schedules import Schedule
@@ -277,34 +276,20 @@ def compare_embeds(board: Board, urls: SiteUrls, notes: list[str]) -> list[list[
     return messages
 
 
-def changes_since(previous: dict[str, Any] | None, board: Board) -> dict[int, str]:
-    """Per member: rank move (▲▼, 🆕), hardcore points gained, new masteries."""
-    if previous is None:
-        return {}
-    before = previous.get("members", {})
+def change_notes(changes: Mapping[int, Change], board: Board) -> dict[int, str]:
+    """Per member, for the text: rank move (▲▼, 🆕), hardcore points gained, new masteries."""
     out: dict[int, str] = {}
-    for rank, s in enumerate(board.standings):
-        old = before.get(str(s.member.user_id))
+    for user_id, change in changes.items():
         parts = []
-        if old is None:
+        if change.new:
             parts.append("🆕")
-        else:
-            move = int(old["rank"]) - rank
-            if move > 0:
-                parts.append(f"▲{move}")
-            elif move < 0:
-                parts.append(f"▼{-move}")
-            gained = s.hardcore_points - int(old["points"])
-            if gained > 0:
-                parts.append(f"+{gained:,} pts")
-            new_masteries = [
-                gid
-                for gid, p in s.per_game.items()
-                if p.mastered and gid not in set(old.get("mastered", []))
-            ]
-            for gid in new_masteries:
-                info = board.games.get(gid)
-                parts.append(f"👑 {escape(info.title, 60) if info else f'game {gid}'}")
+        elif change.move:
+            parts.append(f"▲{change.move}" if change.move > 0 else f"▼{-change.move}")
+        if change.gained > 0:
+            parts.append(f"+{change.gained:,} pts")
+        for gid in change.mastered:
+            info = board.games.get(gid)
+            parts.append(f"👑 {escape(info.title, 60) if info else f'game {gid}'}")
         if parts:
-            out[s.member.user_id] = " · ".join(parts)
+            out[user_id] = " · ".join(parts)
     return out

@@ -11,10 +11,8 @@ import discord
 
 from bot.formatting.board_image import FILENAME, BoardPicture, PictureRow
 from bot.formatting.leaderboard import ROWS_PER_PAGE, SCHEDULED_ROWS, game_title
-from bot.models.boards import Board, Standing
+from bot.models.boards import Board, Change, Standing, changes_since
 from bot.models.ra import GameInfo
-
-Change = tuple[int | None, int, bool]  # places gained (None: no previous post), points, new
 
 RANKING_RULE = "hardcore points, then hardcore unlocks, then softcore points"
 GAMES_NAMED = 4
@@ -41,7 +39,6 @@ def games_line(game_ids: Sequence[int], games: Mapping[int, GameInfo | None]) ->
 def row_of(rank: int, standing: Standing, change: Change | None) -> PictureRow:
     """A member's row: hardcore figures, or softcore ones (marked so) for a member who has
     nothing in hardcore, as the text's podium does, rather than a row of zeros."""
-    move, gained, new = change if change is not None else (None, 0, False)
     softcore = standing.hardcore_unlocks == 0 and standing.softcore_unlocks > 0
     return PictureRow(
         rank=rank,
@@ -53,26 +50,11 @@ def row_of(rank: int, standing: Standing, change: Change | None) -> PictureRow:
         possible=sum(p.possible for p in standing.per_game.values()),
         mastered=standing.mastered,
         completed=standing.completed,
-        move=move,
-        gained=gained,
-        new=new,
+        # With no previous post to compare with: no move and not new.
+        move=change.move if change is not None else None,
+        gained=change.gained if change is not None else 0,
+        new=change.new if change is not None else False,
     )
-
-
-def moves_since(previous: Mapping[str, Any] | None, board: Board) -> dict[int, Change]:
-    """Per member, from the previous post's snapshot: (places gained, points gained, new)."""
-    if previous is None:
-        return {}
-    before = previous.get("members", {})
-    out: dict[int, Change] = {}
-    for rank, s in enumerate(board.standings):
-        old = before.get(str(s.member.user_id))
-        if old is None:
-            out[s.member.user_id] = (None, 0, True)
-        else:
-            gained = max(0, s.hardcore_points - int(old["points"]))
-            out[s.member.user_id] = (int(old["rank"]) - rank, gained, False)
-    return out
 
 
 def _when(at: datetime | None) -> str:
@@ -107,7 +89,7 @@ def scheduled_picture(
     rows: int = SCHEDULED_ROWS,
 ) -> BoardPicture:
     """A scheduled post's top `rows`, with what changed since the previous post."""
-    changes = {} if stale_since else moves_since(previous, board)
+    changes = {} if stale_since else changes_since(previous, board)
     more = len(board.standings) - rows
     note = ""
     if stale_since is not None:

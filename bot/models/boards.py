@@ -6,7 +6,7 @@ name.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -144,3 +144,37 @@ def board_from_snapshot(
     standings.sort(key=rank_key)
     game_ids = [int(g) for g in data["game_ids"]]
     return Board(game_ids, {g: games.get(g) for g in game_ids}, standings, [], taken)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A member's change since the previous post (its snapshot): what the text and the picture
+    of the next post both show."""
+
+    move: int | None  # places gained (negative: lost); None: not on the previous post
+    gained: int  # hardcore points gained (0 when none, or fewer)
+    mastered: tuple[int, ...] = ()  # games mastered since
+
+    @property
+    def new(self) -> bool:
+        return self.move is None
+
+
+def changes_since(previous: Mapping[str, Any] | None, board: Board) -> dict[int, Change]:
+    """Per member (Discord user id) on `board`, against the previous post's snapshot."""
+    if previous is None:
+        return {}
+    before = previous.get("members", {})
+    out: dict[int, Change] = {}
+    for rank, s in enumerate(board.standings):
+        old = before.get(str(s.member.user_id))
+        if old is None:
+            out[s.member.user_id] = Change(None, 0)
+            continue
+        had = set(old.get("mastered", []))
+        out[s.member.user_id] = Change(
+            move=int(old["rank"]) - rank,
+            gained=max(0, s.hardcore_points - int(old["points"])),
+            mastered=tuple(gid for gid, p in s.per_game.items() if p.mastered and gid not in had),
+        )
+    return out

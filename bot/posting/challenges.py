@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.formatting.challenges import standings_embed, standings_picture
-from bot.formatting.leaderboard import changes_since
+from bot.formatting.leaderboard import change_notes
 from bot.formatting.urls import SiteUrls
-from bot.models.boards import snapshot_of
+from bot.models.boards import changes_since, snapshot_of
 from bot.models.challenge_times import next_post
 from bot.models.challenges import Challenge
 from bot.models.schedule_times import period_start
@@ -181,7 +181,7 @@ class ChallengePoster:
         embed = standings_embed(
             standings,
             self.urls,
-            changes=changes_since(previous, standings.board),
+            changes=change_notes(changes_since(previous, standings.board), standings.board),
             footer=due.marker,
         )
         image = None

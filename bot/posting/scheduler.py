@@ -33,12 +33,12 @@ from bot.errors import UserFacingError
 from bot.formatting.leaderboard import (
     board_title,
     board_titles,
-    changes_since,
+    change_notes,
     scheduled_board_embed,
 )
 from bot.formatting.leaderboard_picture import picture_title, scheduled_picture
 from bot.formatting.urls import SiteUrls
-from bot.models.boards import Board, board_from_snapshot, snapshot_of
+from bot.models.boards import Board, board_from_snapshot, changes_since, snapshot_of
 from bot.models.schedule_times import next_slot, period_start
 from bot.models.schedules import Schedule
 from bot.posting.due_loop import DueLoop
@@ -279,7 +279,11 @@ class Scheduler:
             set_name = None
             stale_since = taken
 
-        changes = {} if stale_since else changes_since(previous[1] if previous else None, board)
+        changes = (
+            {}
+            if stale_since
+            else change_notes(changes_since(previous[1] if previous else None, board), board)
+        )
         # Late: boards that could not all be served at their time (the budget was busy, RA was
         # slow, or the bot was down) are posted later in the period, and say so.
         late_by = now - self.first_run(schedule.id, period) + timedelta(

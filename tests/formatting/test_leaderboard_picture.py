@@ -9,12 +9,11 @@ import discord
 from bot.formatting.leaderboard_picture import (
     attach,
     games_line,
-    moves_since,
     page_picture,
     picture_title,
     scheduled_picture,
 )
-from bot.models.boards import Board, Standing, rank_key, snapshot_of
+from bot.models.boards import Board, Change, Standing, changes_since, rank_key, snapshot_of
 from bot.models.members import Link, LinkedMember
 from bot.models.ra import GameInfo, GameProgress
 
@@ -58,9 +57,10 @@ def test_pages_have_ten_rows_ranked_from_where_the_page_starts() -> None:
 def test_changes_since_the_previous_post() -> None:
     before = board(standing(1, "A", 100, 5), standing(2, "B", 90, 5))
     after = board(standing(1, "A", 100, 5), standing(2, "B", 150, 6), standing(3, "C", 1, 1))
-    moves = moves_since(snapshot_of(before), after)
-    assert moves == {2: (1, 60, False), 1: (-1, 0, False), 3: (None, 0, True)}
-    assert moves_since(None, after) == {}
+    moves = changes_since(snapshot_of(before), after)
+    assert moves == {2: Change(1, 60), 1: Change(-1, 0), 3: Change(None, 0)}
+    assert moves[3].new and not moves[1].new
+    assert changes_since(None, after) == {}
     picture = scheduled_picture(after, "Leaderboard · 1 game", previous=snapshot_of(before),
                                 stale_since=None, footer="Schedule #1 · 2026-12-01 08:00 UTC")
     assert [(r.name, r.move, r.gained, r.new) for r in picture.rows] == [

@@ -21,7 +21,7 @@ from bot.formatting.leaderboard import (
     board_page_count,
     board_title,
     board_titles,
-    changes_since,
+    change_notes,
     compare_embeds,
     scheduled_board_embed,
     schedules_embed,
@@ -30,7 +30,7 @@ from bot.formatting.links import linked_embed
 from bot.formatting.progress import progress_messages
 from bot.formatting.text import escape
 from bot.formatting.urls import SiteUrls
-from bot.models.boards import Board, Standing, rank_key, snapshot_of
+from bot.models.boards import Board, Standing, changes_since, rank_key, snapshot_of
 from bot.models.game_sets import GameSet, SetChange
 from bot.models.members import Link, LinkedMember
 from bot.models.progress import GameEntry, ProgressReport
@@ -52,7 +52,7 @@ from tests.strategies import (
 
 PROPS = settings(max_examples=80, deadline=None)
 NOW = datetime(2024, 5, 17, 12, 30, tzinfo=UTC)
-LINKS = SiteUrls()
+URLS = SiteUrls()
 game_ids = st.integers(min_value=1, max_value=10**9)
 
 
@@ -157,7 +157,7 @@ def test_escape_makes_any_text_inert_one_line_and_bounded(text: str, limit: int)
 @PROPS
 @given(progress_reports())
 def test_progress_reply_within_discord_limits(report: ProgressReport) -> None:
-    messages = progress_messages(report, LINKS)
+    messages = progress_messages(report, URLS)
     for embeds in messages:
         check_message(embeds)
     strings = [report.profile.display_name]
@@ -173,7 +173,7 @@ def test_progress_reply_within_discord_limits(report: ProgressReport) -> None:
 def test_board_pages_within_discord_limits(board: Board, set_name: str | None, page: int) -> None:
     title = board_title(set_name, board.game_ids, board_titles(board))
     assert board_page_count(board) >= 1
-    embed = board_page(board, page, title, LINKS)
+    embed = board_page(board, page, title, URLS)
     target(len(embed))
     check_embed(embed)
     raw_markdown_absent([*board_strings(board), set_name or ""], all_text([[embed]]))
@@ -192,11 +192,11 @@ def test_scheduled_post_within_discord_limits(
             row["rank"] = int(row["rank"]) + 1
             row["points"] = int(row["points"]) - 7
             row["mastered"] = []
-    changes = changes_since(previous, board)
+    changes = change_notes(changes_since(previous, board), board)
     embed = scheduled_board_embed(
         board,
         board_title(set_name, board.game_ids, board_titles(board)),
-        LINKS,
+        URLS,
         changes=changes,
         stale_since=NOW - timedelta(hours=1) if stale else None,
         footer="Weekly · next post <t:1716000000:R>",
@@ -210,7 +210,7 @@ def test_scheduled_post_within_discord_limits(
 @given(boards(max_members=11), st.lists(bounded(100), max_size=3))
 @example(worst_board(11, 50), ["*" * 100] * 3)
 def test_comparison_within_discord_limits(board: Board, notes: list[str]) -> None:
-    messages = compare_embeds(board, LINKS, [escape(n, 100) for n in notes])
+    messages = compare_embeds(board, URLS, [escape(n, 100) for n in notes])
     for embeds in messages:
         check_message(embeds)
     raw_markdown_absent(board_strings(board), all_text(messages))  # type: ignore[arg-type]
@@ -292,7 +292,7 @@ def test_link_reply_within_discord_limits(
     name: str, replaced: str | None, hardcore: int, softcore: int
 ) -> None:
     embed = linked_embed(
-        UserProfile(name, "", "/UserPic/x.png", hardcore, softcore), LINKS, replaced
+        UserProfile(name, "", "/UserPic/x.png", hardcore, softcore), URLS, replaced
     )
     check_embed(embed)
     raw_markdown_absent([name, replaced or ""], all_text([[embed]]))

@@ -10,8 +10,16 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest_asyncio
 
-from bot.formatting.leaderboard import changes_since
-from bot.models.boards import Board, Standing, board_from_snapshot, rank_key, snapshot_of
+from bot.formatting.leaderboard import change_notes
+from bot.models.boards import (
+    Board,
+    Change,
+    Standing,
+    board_from_snapshot,
+    changes_since,
+    rank_key,
+    snapshot_of,
+)
 from bot.models.members import Link, LinkedMember
 from bot.models.ra import GameInfo, GameProgress
 from bot.ra.client import RAClient
@@ -120,5 +128,10 @@ def test_changes_since_the_previous_post() -> None:
         standing(3, "cat", hc_pts=1, hc=1, sc_pts=1),
     )
     changes = changes_since(snapshot_of(before), after)
-    assert changes == {1: "▲1 · +490 pts · 👑 Sonic", 2: "▼1", 3: "🆕"}
+    assert changes == {
+        1: Change(move=1, gained=490, mastered=(1,)),
+        2: Change(move=-1, gained=0),
+        3: Change(move=None, gained=0),
+    }
+    assert change_notes(changes, after) == {1: "▲1 · +490 pts · 👑 Sonic", 2: "▼1", 3: "🆕"}
     assert changes_since(None, after) == {}
