@@ -23,7 +23,7 @@ from bot.models.progress import GameEntry, ProgressReport
 from bot.models.ra import GameInfo, GameProgress, UserProfile
 
 FETCHED = datetime(2024, 5, 17, 12, 30, 5, tzinfo=UTC)
-LINKS = SiteUrls()
+URLS = SiteUrls()
 PROFILE = UserProfile("MaxMilyin", "00003EMFWR7XB8SDPEHB3K56ZQ", "/UserPic/MaxMilyin.png", 550, 260)
 
 
@@ -95,7 +95,7 @@ def whole_text(messages: list[list[discord.Embed]]) -> str:
 
 def test_hardcore_line_comes_first_and_softcore_shown_when_different() -> None:
     block = game_block(
-        entry(1, 23, 400, achieved=15, score=200, achieved_hardcore=10, score_hardcore=150), LINKS
+        entry(1, 23, 400, achieved=15, score=200, achieved_hardcore=10, score_hardcore=150), URLS
     )
     lines = block.split("\n")
     assert len(lines) == 3
@@ -107,7 +107,7 @@ def test_hardcore_line_comes_first_and_softcore_shown_when_different() -> None:
 
 def test_softcore_line_omitted_when_same_as_hardcore() -> None:
     block = game_block(
-        entry(1, 23, 400, achieved=10, score=150, achieved_hardcore=10, score_hardcore=150), LINKS
+        entry(1, 23, 400, achieved=10, score=150, achieved_hardcore=10, score_hardcore=150), URLS
     )
     assert "SC" not in block
     assert block.count("\n") == 1
@@ -116,13 +116,13 @@ def test_softcore_line_omitted_when_same_as_hardcore() -> None:
 
 def test_softcore_line_shown_when_only_points_differ() -> None:
     block = game_block(
-        entry(1, 23, 400, achieved=10, score=160, achieved_hardcore=10, score_hardcore=150), LINKS
+        entry(1, 23, 400, achieved=10, score=160, achieved_hardcore=10, score_hardcore=150), URLS
     )
     assert "SC" in block
 
 
 def test_no_progress_is_a_zero_hardcore_line() -> None:
-    block = game_block(entry(1, 23, 400), LINKS)
+    block = game_block(entry(1, 23, 400), URLS)
     assert "HC **0/23**" in block and "0/400 pts" in block and "0%" in block
     assert MASTERED not in block and COMPLETED not in block
 
@@ -132,14 +132,14 @@ def test_large_numbers_have_thousands_separators() -> None:
         entry(
             1, 1200, 12000, achieved_hardcore=1100, achieved=1100, score_hardcore=11000, score=11000
         ),
-        LINKS,
+        URLS,
     )
     assert "**1,100/1,200**" in block and "11,000/12,000 pts" in block
 
 
 def test_mastered_mark() -> None:
     block = game_block(
-        entry(1, 23, 400, achieved=23, score=400, achieved_hardcore=23, score_hardcore=400), LINKS
+        entry(1, 23, 400, achieved=23, score=400, achieved_hardcore=23, score_hardcore=400), URLS
     )
     first = block.split("\n")[0]
     assert f"{MASTERED} Mastered" in first
@@ -150,7 +150,7 @@ def test_mastered_mark() -> None:
 
 def test_completed_mark_when_softcore_complete_only() -> None:
     block = game_block(
-        entry(1, 23, 400, achieved=23, score=400, achieved_hardcore=5, score_hardcore=50), LINKS
+        entry(1, 23, 400, achieved=23, score=400, achieved_hardcore=5, score_hardcore=50), URLS
     )
     first = block.split("\n")[0]
     assert f"{COMPLETED} Completed" in first
@@ -161,14 +161,14 @@ def test_completed_mark_when_softcore_complete_only() -> None:
 
 def test_no_mark_when_one_short() -> None:
     block = game_block(
-        entry(1, 23, 400, achieved=22, score=390, achieved_hardcore=22, score_hardcore=390), LINKS
+        entry(1, 23, 400, achieved=22, score=390, achieved_hardcore=22, score_hardcore=390), URLS
     )
     assert MASTERED not in block and COMPLETED not in block
     assert "95%" in block and "100%" not in block
 
 
 def test_unknown_game_said_plainly_not_as_zero_percent() -> None:
-    block = game_block(unknown(999999), LINKS)
+    block = game_block(unknown(999999), URLS)
     assert "999999" in block
     assert "does not know" in block
     assert "%" not in block
@@ -177,7 +177,7 @@ def test_unknown_game_said_plainly_not_as_zero_percent() -> None:
 
 
 def test_game_without_achievements() -> None:
-    block = game_block(entry(5, 0, 0, title="Homebrew Demo"), LINKS)
+    block = game_block(entry(5, 0, 0, title="Homebrew Demo"), URLS)
     assert "Homebrew Demo" in block
     assert "no achievements for this game now" in block
     assert "%" not in block
@@ -186,7 +186,7 @@ def test_game_without_achievements() -> None:
 
 
 def test_title_links_to_the_game_page_and_console_shown() -> None:
-    block = game_block(entry(14402, title="Dragon Quest III", console="SNES/Super Famicom"), LINKS)
+    block = game_block(entry(14402, title="Dragon Quest III", console="SNES/Super Famicom"), URLS)
     first = block.split("\n")[0]
     assert "**[Dragon Quest III](https://retroachievements.org/game/14402)**" in first
     assert "SNES/Super Famicom" in first
@@ -200,14 +200,14 @@ def test_custom_site_base_used_for_game_links() -> None:
 
 
 def test_game_without_console_has_no_dangling_separator() -> None:
-    block = game_block(entry(3, console=""), LINKS)
+    block = game_block(entry(3, console=""), URLS)
     first = block.split("\n")[0]
     assert first.endswith(")**")
 
 
 def test_markdown_and_mentions_in_title_and_console_are_escaped() -> None:
     title = "**Evil** [click](https://evil.example) @everyone <@123456789012345678> `x` ||s||"
-    block = game_block(entry(7, title=title, console="@here _Con_"), LINKS)
+    block = game_block(entry(7, title=title, console="@here _Con_"), URLS)
     first = block.split("\n")[0]
     assert "@everyone" not in block and "@here" not in block
     assert "<@123456789012345678>" not in block
@@ -223,12 +223,12 @@ def test_markdown_and_mentions_in_title_and_console_are_escaped() -> None:
 
 
 def test_newlines_in_title_do_not_break_the_block() -> None:
-    block = game_block(entry(7, title="Line one\n# Heading\n> quote"), LINKS)
+    block = game_block(entry(7, title="Line one\n# Heading\n> quote"), URLS)
     assert block.count("\n") == 1  # title line + hardcore line
 
 
 def test_long_title_truncated() -> None:
-    block = game_block(entry(7, title="T" * 1000), LINKS)
+    block = game_block(entry(7, title="T" * 1000), URLS)
     assert "T" * 200 not in block
     assert "…" in block
 
@@ -256,7 +256,7 @@ def test_totals_sum_known_games_only() -> None:
 
 
 def test_single_game_reply() -> None:
-    messages = progress_messages(report(entry(14402, title="Dragon Quest III")), LINKS)
+    messages = progress_messages(report(entry(14402, title="Dragon Quest III")), URLS)
     assert len(messages) == 1 and len(messages[0]) == 1
     embed = messages[0][0]
     assert embed.author.name == "MaxMilyin"
@@ -271,13 +271,13 @@ def test_single_game_reply() -> None:
 
 
 def test_single_unknown_game_uses_user_picture_as_thumbnail() -> None:
-    embed = progress_messages(report(unknown(42)), LINKS)[0][0]
+    embed = progress_messages(report(unknown(42)), URLS)[0][0]
     assert embed.thumbnail.url == "https://media.retroachievements.org/UserPic/MaxMilyin.png"
     assert "does not know" in (embed.description or "")
 
 
 def test_several_games_use_user_picture_and_show_totals() -> None:
-    messages = progress_messages(report(entry(1), entry(2), unknown(3)), LINKS)
+    messages = progress_messages(report(entry(1), entry(2), unknown(3)), URLS)
     embeds = all_embeds(messages)
     first, last = embeds[0], embeds[-1]
     assert first.title == "Progress on 3 games"
@@ -299,25 +299,25 @@ def test_custom_site_and_media_bases_honoured() -> None:
 
 def test_absolute_picture_urls_kept_and_missing_pictures_omitted() -> None:
     profile = UserProfile("Scott", "", "https://cdn.example.test/u/Scott.png", 0, 0)
-    embed = progress_messages(report(entry(9, icon=""), profile=profile), LINKS)[0][0]
+    embed = progress_messages(report(entry(9, icon=""), profile=profile), URLS)[0][0]
     assert embed.author.icon_url == "https://cdn.example.test/u/Scott.png"
     assert embed.thumbnail.url == "https://cdn.example.test/u/Scott.png"
 
     bare = UserProfile("Scott", "", "", 0, 0)
-    embed = progress_messages(report(entry(1), entry(2), profile=bare), LINKS)[0][0]
+    embed = progress_messages(report(entry(1), entry(2), profile=bare), URLS)[0][0]
     assert embed.author.icon_url is None
     assert embed.thumbnail.url is None
 
 
 def test_author_link_quotes_the_name() -> None:
     profile = UserProfile("a b/c?d", "", "", 0, 0)
-    embed = progress_messages(report(entry(1), profile=profile), LINKS)[0][0]
+    embed = progress_messages(report(entry(1), profile=profile), URLS)[0][0]
     assert embed.author.url == "https://retroachievements.org/user/a%20b%2Fc%3Fd"
 
 
 def test_totals_field_only_for_more_than_one_game() -> None:
-    one = all_embeds(progress_messages(report(entry(1)), LINKS))
-    two = all_embeds(progress_messages(report(entry(1), entry(2)), LINKS))
+    one = all_embeds(progress_messages(report(entry(1)), URLS))
+    two = all_embeds(progress_messages(report(entry(1), entry(2)), URLS))
     assert all(e.fields == [] for e in one)
     assert [f.name for e in two for f in e.fields] == ["Totals"]
     assert two[-1].fields[0].name == "Totals"
@@ -325,14 +325,14 @@ def test_totals_field_only_for_more_than_one_game() -> None:
 
 def test_games_in_order() -> None:
     ids = [14402, 1, 228, 3]
-    text = whole_text(progress_messages(report(*(entry(i) for i in ids)), LINKS))
+    text = whole_text(progress_messages(report(*(entry(i) for i in ids)), URLS))
     positions = [text.index(f"/game/{i})") for i in ids]
     assert positions == sorted(positions)
 
 
 def test_timestamp_and_footer_only_on_the_last_embed() -> None:
     games = [entry(i, title=f"{i} " + "Long title " * 10) for i in range(1, 51)]
-    embeds = all_embeds(progress_messages(report(*games), LINKS))
+    embeds = all_embeds(progress_messages(report(*games), URLS))
     assert len(embeds) > 1
     assert embeds[-1].timestamp == FETCHED
     assert embeds[-1].footer.text
@@ -378,7 +378,7 @@ def test_many_games_with_long_titles_stay_within_discord_limits(count: int) -> N
         for i in range(count)
     ]
     ids = [g.game_id for g in games]
-    messages = progress_messages(report(*games), LINKS)
+    messages = progress_messages(report(*games), URLS)
     _check_limits_and_coverage(messages, ids)
 
 
@@ -403,12 +403,12 @@ def test_fifty_games_of_every_kind_stay_within_limits() -> None:
                     title="[x](https://evil.example) **" * 15,
                 )
             )
-    messages = progress_messages(report(*games), LINKS)
+    messages = progress_messages(report(*games), URLS)
     _check_limits_and_coverage(messages, [g.game_id for g in games])
     assert "@everyone" not in whole_text(messages)
     assert len(all_embeds(messages)) > 1
 
 
 def test_small_reply_is_one_embed() -> None:
-    messages = progress_messages(report(*(entry(i) for i in range(1, 6))), LINKS)
+    messages = progress_messages(report(*(entry(i) for i in range(1, 6))), URLS)
     assert len(messages) == 1 and len(messages[0]) == 1
