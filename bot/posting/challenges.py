@@ -1,8 +1,8 @@
 """Challenge posts: standings on their cadence and the final standings once.
 
-Posts go through the scheduler's exactly-once machinery: a post is claimed in the database
-before anything is sent (`ChallengeStore.claim`, as `ScheduleStore.claim`), a claim left by a
-process that died mid-send is taken over after the lease, looking for the post first, and sent
+Posts go through the scheduler's exactly-once steps (bot/posting/once.py): a post is claimed in
+the database before anything is sent (bot/store/post_claims.py, as a schedule's), a claim left by
+a process that died mid-send is taken over after the lease, looking for the post first, and sent
 with a nonce Discord de-duplicates. The final post's period is the end of the window, so it is
 made once, even across restarts, and nothing is posted after it.
 """

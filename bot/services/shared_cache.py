@@ -12,7 +12,7 @@ they do within one. RAService reads them (`shared_progress`) before it batches, 
 stay open while they wait for their turn and only the missing games of a user go to RA, in one
 call; one process at a time asks RA about a user.
 
-When Redis is away (bot.ra.shared_budget.RedisLink) every call goes straight to RA, through the
+When Redis is away (bot.redis_link.RedisLink) every call goes straight to RA, through the
 in-process caches, and back to Redis once it answers again.
 """
 

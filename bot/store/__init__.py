@@ -1,4 +1,4 @@
-"""Persistence: one async code path for SQLite (default) and PostgreSQL, migrated at start-up.
+"""Persistence: one async code path for SQLite (default) and PostgreSQL.
 
 `database.py` is the engine and its transactions, `upgrade.py` the migrations' runner, and each
 other file the reads and writes of one kind of thing stored; `store.py` puts them together.

@@ -1,0 +1,1 @@
+"""discord.py views (buttons) shared by the commands: the paginator."""
