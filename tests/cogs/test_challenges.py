@@ -11,7 +11,7 @@ import discord
 
 from bot.bot import RABot
 from tests.e2e.fake_discord import FAKE_DISCORD_TOKEN, FakeDiscord
-from tests.fakes.bot_harness import Harness, bot_settings
+from tests.fakes.bot_harness import Harness, bot_settings, migrate
 from tests.fakes.fake_ra import FakeRA, fake_ulid
 
 EARNED = "API_GetAchievementsEarnedBetween"
@@ -290,6 +290,7 @@ async def test_a_process_with_shard_ids_posts_only_its_shards_challenges(
         fake_ra, fake_discord, f"sqlite:///{tmp_path}/shard0.sqlite3",
         shard_count=2, shard_ids=(0,),
     )
+    await migrate(settings.database_url)
     bot = RABot(settings)
     task = asyncio.create_task(bot.start(FAKE_DISCORD_TOKEN))
     try:

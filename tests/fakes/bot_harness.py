@@ -19,6 +19,7 @@ import pytest_asyncio
 from bot.bot import RABot
 from bot.config import Settings
 from bot.ra.circuit import CircuitBreaker
+from bot.store import Store
 from tests.e2e.fake_discord import FAKE_DISCORD_TOKEN, FakeDiscord
 from tests.e2e.fake_discord import Interaction as FakeInteraction
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeRA
@@ -62,6 +63,12 @@ def bot_settings(
     return dataclasses.replace(settings, **overrides)
 
 
+async def migrate(database_url: str) -> None:
+    """What `python -m bot` does before it starts the bot (there, in a child process): the
+    database brought to the schema, since the bot itself does not migrate."""
+    await (await Store.open(database_url)).close()
+
+
 @pytest_asyncio.fixture
 async def start_bot(fake_ra: FakeRA, tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
     """A factory: `await start_bot(**settings_overrides)` gives a Harness with a ready bot."""
@@ -72,7 +79,9 @@ async def start_bot(fake_ra: FakeRA, tmp_path: Path) -> AsyncIterator[Callable[.
         fake_discord = FakeDiscord(guilds=guilds)
         await fake_discord.start()
         overrides.setdefault("database_url", f"sqlite:///{tmp_path}/bot-{len(started)}.sqlite3")
-        bot = RABot(bot_settings(fake_ra, fake_discord, **overrides))
+        settings = bot_settings(fake_ra, fake_discord, **overrides)
+        await migrate(settings.database_url)
+        bot = RABot(settings)
         task = asyncio.create_task(bot.start(FAKE_DISCORD_TOKEN))
         started.append((bot, task, fake_discord))
         await fake_discord.wait_ready()
