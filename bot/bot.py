@@ -1,7 +1,9 @@
-"""The Bot: owns the shared resources and wires them together in `setup_hook`.
+"""The Bot: owns the shared resources and wires them together in `setup_hook`; how it meets the
+gateway (shards, IDENTIFY turns) is bot/gateway.py's.
 
-interaction → cog (parse, check, defer) → RAService (limits, cache, coalescing) → RAClient (HTTP)
-→ formatting (pure) → bot.replies.reply.
+interaction → BotTree (gate, errors) → cog (parse, check, defer) → a service (limits, cache,
+coalescing) → RAClient (endpoints over one transport) → formatting (pure) → bot.replies.reply.
+What the bot posts by itself (schedules, challenges) runs in bot/posting/.
 """
 
 from __future__ import annotations
