@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from bot.models.members import Link
 from bot.store.database import Database, as_utc
@@ -42,6 +42,26 @@ class LinkStore:
                 )
                 for row in rows
             }
+
+    async def linked_accounts(
+        self, *, ulids: Iterable[str] = (), names: Iterable[str] = ()
+    ) -> list[Link]:
+        """The links to any of these RA accounts: by ULID (a renamed account stays linked), or
+        by name ignoring case (the Achievement of the Week of older servers names its earners
+        only). One query, whatever the number of accounts."""
+        wanted_ulids = list(dict.fromkeys(ulids))
+        wanted_names = list(dict.fromkeys(name.lower() for name in names))
+        if not wanted_ulids and not wanted_names:
+            return []
+        query = select(links).where(
+            or_(links.c.ra_ulid.in_(wanted_ulids), func.lower(links.c.ra_name).in_(wanted_names))
+        )
+        async with self.database.transaction() as conn:
+            rows = await conn.execute(query.order_by(links.c.discord_user_id))
+            return [
+                Link(row.discord_user_id, row.ra_ulid, row.ra_name, as_utc(row.linked_at))
+                for row in rows
+            ]
 
     async def delete_link(self, discord_user_id: int) -> bool:
         async with self.database.transaction() as conn:
@@ -89,6 +109,20 @@ class LinkStore:
                     guild_members.c.discord_user_id.in_(ids),
                 )
             )
+
+    async def guilds_of(self, discord_user_ids: Iterable[int]) -> dict[int, set[int]]:
+        """The guilds each of these users is known in (seen or confirmed there), in one query."""
+        ids = list(dict.fromkeys(discord_user_ids))
+        if not ids:
+            return {}
+        query = select(guild_members.c.discord_user_id, guild_members.c.guild_id).where(
+            guild_members.c.discord_user_id.in_(ids)
+        )
+        out: dict[int, set[int]] = {}
+        async with self.database.transaction() as conn:
+            for user_id, guild_id in await conn.execute(query):
+                out.setdefault(user_id, set()).add(guild_id)
+        return out
 
     async def linked_members(self, guild_id: int) -> list[tuple[Link, datetime]]:
         """Every linked user seen in the guild, with when they were last seen or confirmed."""

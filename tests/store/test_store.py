@@ -180,6 +180,35 @@ async def test_forget_members(store: Store) -> None:
 # -- guild settings --------------------------------------------------------------------------------
 
 
+async def test_linked_accounts_by_ulid_or_by_name_ignoring_case(store: Store) -> None:
+    alice = await store.links.set_link(ALICE, ulid(1), "Alice")
+    bob = await store.links.set_link(BOB, ulid(2), "Bob")
+    await store.links.set_link(333, ulid(3), "Carol")
+    assert await store.links.linked_accounts() == []
+    assert await store.links.linked_accounts(ulids=[ulid(2), ulid(9)]) == [bob]
+    assert await store.links.linked_accounts(names=["ALICE", "nobody"]) == [alice]
+    both = await store.links.linked_accounts(ulids=[ulid(2)], names=["alice", "Alice"])
+    assert both == [alice, bob]
+    # A renamed account is still found by its ULID, and no longer by its old name.
+    await store.links.rename_link(ALICE, "Alicia")
+    assert [link.ra_name for link in await store.links.linked_accounts(ulids=[ulid(1)])] == [
+        "Alicia"
+    ]
+    assert await store.links.linked_accounts(names=["Alice"]) == []
+
+
+async def test_guilds_of_users_as_boards_count_them(store: Store) -> None:
+    await store.links.mark_seen(GUILD, [ALICE, BOB])
+    await store.links.mark_seen(OTHER_GUILD, [ALICE])
+    assert await store.links.guilds_of([ALICE, BOB, 333]) == {
+        ALICE: {GUILD, OTHER_GUILD},
+        BOB: {GUILD},
+    }
+    await store.links.forget_members(GUILD, [ALICE])
+    assert await store.links.guilds_of([ALICE]) == {ALICE: {OTHER_GUILD}}
+    assert await store.links.guilds_of([]) == {}
+
+
 async def test_guild_rates(store: Store) -> None:
     assert await store.guild_settings.guild_rates() == {}
     await store.guild_settings.set_guild_rate(GUILD, 10)
