@@ -10,8 +10,9 @@ uses rapidfuzz (C++, many times faster than difflib), imported when the first fu
 
 The catalogue lives as long as the process and holds tens of thousands of games, so it is kept in
 columns (arrays of numbers, one string of keys, one bytes of titles) rather than an object per
-game: about a sixth of the memory, and a few large blocks instead of many small ones that
-fragment the heap. A `CatalogueGame` is made only for a game a lookup returns.
+game: about 80 bytes a title instead of 330 (bench/bench_catalogue.py), in a few large blocks
+instead of many small ones that fragment the heap. A `CatalogueGame` is made only for a game a
+lookup returns.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import heapq
 from array import array
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from bot.models.ra import CatalogueGame, CatalogueRow
@@ -36,13 +38,30 @@ _TYPECODES = ("b", "h", "i", "q")  # signed, 1 to 8 bytes an item
 def _packed(values: Iterable[int]) -> array[int]:
     """`values` in the narrowest signed array that holds them (game ids fit 4 bytes, most
     achievement counts 2)."""
-    wide = array("q", values)
-    low, high = (min(wide), max(wide)) if wide else (0, 0)
-    for typecode in _TYPECODES:
-        bits = 8 * array(typecode).itemsize - 1
-        if -(1 << bits) <= low and high < (1 << bits):
-            return wide if typecode == "q" else array(typecode, wide)
-    return wide  # unreachable: array("q") already refused anything wider
+    column = values if isinstance(values, array) else array("q", values)
+    low, high = (min(column), max(column)) if column else (0, 0)
+    return array(_narrowest(low, high), column)
+
+
+def _narrowest(low: int, high: int) -> str:
+    return next(code for code in _TYPECODES if _holds(code, low, high))
+
+
+def _holds(typecode: str, low: int, high: int) -> bool:
+    bits = 8 * array(typecode).itemsize - 1
+    return -(1 << bits) <= low and high < (1 << bits)
+
+
+def _appended(column: array[int], value: int) -> array[int]:
+    """`column` with `value` at its end: widened first if it cannot hold it (rare, so columns
+    start narrow and rows are packed at their final width)."""
+    try:
+        column.append(value)
+    except OverflowError:
+        wider = _TYPECODES[_TYPECODES.index(column.typecode) + 1 :]
+        column = array(next(code for code in wider if _holds(code, value, value)), column)
+        column.append(value)
+    return column
 
 
 def _encoded(text: str) -> bytes:
@@ -52,6 +71,11 @@ def _encoded(text: str) -> bytes:
 
 def _decoded(data: bytes | bytearray) -> str:
     return data.decode("utf-8", "surrogatepass")
+
+
+def _in_order(column: array[int], order: Sequence[int]) -> Iterable[int]:
+    """`column`'s values in `order` (a range: as they are)."""
+    return column if isinstance(order, range) else (column[row] for row in order)
 
 
 class CatalogueRows:
@@ -64,16 +88,16 @@ class CatalogueRows:
     """
 
     def __init__(self) -> None:
-        self.ids = array("q")
+        self.ids = array("b")
         self.titles = bytearray()
-        self.title_ends = array("q")
-        self.console_slots = array("q")
+        self.title_ends = array("b")
+        self.console_slots = array("b")
         self.consoles: list[tuple[int, str]] = []  # (console id, name), each pair once
         self._console_slot: dict[tuple[int, str], int] = {}
-        self.icons = array("q")
+        self.icons = array("b")
         self.icon_paths: dict[int, str] = {}  # row → icon kept as a path (not RA's usual shape)
-        self.achievements = array("q")
-        self.points = array("q")
+        self.achievements = array("b")
+        self.points = array("b")
 
     @classmethod
     def of_games(cls, games: Iterable[CatalogueGame]) -> CatalogueRows:
@@ -92,16 +116,16 @@ class CatalogueRows:
         if isinstance(icon, str):
             self.icon_paths[len(self.ids)] = icon
             icon = 0
-        self.ids.append(game_id)
+        self.ids = _appended(self.ids, game_id)
         self.titles += _encoded(title)
-        self.title_ends.append(len(self.titles))
+        self.title_ends = _appended(self.title_ends, len(self.titles))
         slot = self._console_slot.setdefault((console_id, console), len(self.consoles))
         if slot == len(self.consoles):
             self.consoles.append((console_id, console))
-        self.console_slots.append(slot)
-        self.icons.append(icon)
-        self.achievements.append(achievements)
-        self.points.append(points)
+        self.console_slots = _appended(self.console_slots, slot)
+        self.icons = _appended(self.icons, icon)
+        self.achievements = _appended(self.achievements, achievements)
+        self.points = _appended(self.points, points)
 
     def extend(self, rows: Iterable[CatalogueRow]) -> None:
         for row in rows:
@@ -111,9 +135,14 @@ class CatalogueRows:
         start = self.title_ends[row - 1] if row else 0
         return _decoded(self.titles[start : self.title_ends[row]])
 
-    def by_id(self) -> list[int]:
-        """Rows in game id order, one per id: of rows with one id, the last (as a dict would)."""
+    def by_id(self) -> Sequence[int]:
+        """Rows in game id order, one per id: of rows with one id, the last (as a dict would).
+
+        Rows read from the database come in id order already: then no list is made.
+        """
         ids = self.ids
+        if all(a < b for a, b in pairwise(ids)):
+            return range(len(ids))
         order = sorted(range(len(ids)), key=ids.__getitem__)  # stable: a repeat stays after
         return [
             row
@@ -164,53 +193,59 @@ class TitleIndex:
     def __init__(self, games: Iterable[CatalogueGame] | CatalogueRows) -> None:
         rows = games if isinstance(games, CatalogueRows) else CatalogueRows.of_games(games)
         order = rows.by_id()
-        self._ids = _packed(rows.ids[row] for row in order)
+        self._ids = _packed(_in_order(rows.ids, order))
         self._consoles = rows.consoles
-        self._console_slots = _packed(rows.console_slots[row] for row in order)
-        self._icons = _packed(rows.icons[row] for row in order)
+        self._console_slots = _packed(_in_order(rows.console_slots, order))
+        self._icons = _packed(_in_order(rows.icons, order))
         self._icon_paths = {
             position: rows.icon_paths[row]
             for position, row in enumerate(order)
             if row in rows.icon_paths
         }
-        self._achievements = _packed(rows.achievements[row] for row in order)
-        self._points = _packed(rows.points[row] for row in order)
+        self._achievements = _packed(_in_order(rows.achievements, order))
+        self._points = _packed(_in_order(rows.points, order))
         self.by_id: Mapping[int, CatalogueGame] = _ById(self)
         self.console_ids = frozenset(self._consoles[slot][0] for slot in set(self._console_slots))
 
         titles = bytearray()
         title_ends = array("q")
-        entries: list[str] = []
-        full_lengths = array("q")
         self._tagged = bytearray()
+        lines: list[str] = []
+        starts = array("q")
+        full_lengths = array("q")
+        # The prefix index's entries and their keys (the keys title_parts made: no copies).
         prefix_entries = array("q")
+        prefix_keys: list[str] = []
+        offset = 0
         for position, row in enumerate(order):
             title = rows.title(row)
             titles += _encoded(title)
             title_ends.append(len(titles))
             parts = title_parts(title)
-            full_lengths.append(len(parts.full))
             self._tagged.append(1 if parts.tagged else 0)
+            full_lengths.append(len(parts.full))
             prefix_entries.append(2 * position)
+            prefix_keys.append(parts.full)
+            line = parts.full
             if parts.base != parts.full:
                 prefix_entries.append(2 * position + 1)
-                entries.append(f"{parts.full} {parts.base}")
-            else:
-                entries.append(parts.full)
+                prefix_keys.append(parts.base)
+                line = f"{parts.full} {parts.base}"
+            lines.append(line)
+            starts.append(offset)
+            offset += len(line) + 1
         self._titles = bytes(titles)
         del titles
         self._title_ends = _packed(title_ends)
-        self._full_lengths = _packed(full_lengths)
-        self._keys = "\n".join(entries)
-        starts = array("q")
-        offset = 0
-        for entry in entries:
-            starts.append(offset)
-            offset += len(entry) + 1
-        del entries
+        self._keys = "\n".join(lines)
+        del lines
         self._starts = _packed(starts)
+        self._full_lengths = _packed(full_lengths)
         # Sorted by key; equal keys stay in position order (the sort is stable).
-        self._prefixes = _packed(sorted(prefix_entries, key=self._entry_key))
+        ranked = sorted(range(len(prefix_keys)), key=prefix_keys.__getitem__)
+        del prefix_keys
+        self._prefixes = _packed(prefix_entries[entry] for entry in ranked)
+        del ranked
         # Games whose line holds a base key too, shortest full key first (see _fuzzy).
         with_base = (entry // 2 for entry in prefix_entries if entry % 2)
         self._with_base_by_length = _packed(sorted(with_base, key=full_lengths.__getitem__))

@@ -53,7 +53,7 @@ class CatalogueStore:
             catalogue_games.c.icon,
             catalogue_games.c.achievements,
             catalogue_games.c.points,
-        )
+        ).order_by(catalogue_games.c.game_id)  # the index's order: it need not sort them
         consoles: dict[str, str] = {}  # one string per console, not one per game
         async with self.database.transaction() as conn:
             result = await conn.stream(query)
