@@ -97,7 +97,15 @@ def test_rows_packed_as_they_come_index_as_the_games_do(catalogue: list[Catalogu
     for g in catalogue:
         rows.add((g.game_id, g.title, g.console_id, g.console, g.icon, g.achievements, g.points))
     assert len(rows) == len(catalogue)
-    assert TitleIndex(rows).games() == TitleIndex(catalogue).games()
+    assert TitleIndex(rows).games() == ReferenceIndex(catalogue).games()
+    # As the store reads them: one row per id, in id order (taken as they are, without sorting).
+    in_order = sorted({g.game_id: g for g in catalogue}.values(), key=lambda g: g.game_id)
+    index = TitleIndex(in_order)
+    reference = ReferenceIndex(in_order)
+    assert index.games() == reference.games()
+    for game in in_order:
+        assert index.exact(game.title) == reference.exact(game.title)
+        assert index.search(game.title[:4]) == reference.search(game.title[:4])
 
 
 def test_of_games_with_one_id_the_last_is_kept() -> None:
