@@ -75,8 +75,9 @@ class Console:
 class CatalogueGame:
     """A game with achievements, as RA's game list names it (API_GetGameList).
 
-    Thirty thousand of these stay in memory, so the icon is kept as its number when it has RA's
-    usual shape (`/Images/048245.png` is 48245): `icon_path` gives the path back.
+    The catalogue keeps its games packed in columns (bot.services.titles) and makes one of these
+    only for a game a lookup returns. The icon is kept as its number when it has RA's usual shape
+    (`/Images/048245.png` is 48245, four bytes in a column): `icon_path` gives the path back.
     """
 
     game_id: int
@@ -94,6 +95,11 @@ class CatalogueGame:
     @property
     def info(self) -> GameInfo:
         return GameInfo(self.game_id, self.title, self.console, self.icon_path)
+
+
+# A catalogue game as plain values, in CatalogueGame's field order: what the database's rows
+# hold, so the catalogue can be packed as it is read, without one object per game.
+CatalogueRow = tuple[int, str, int, str, int | str, int, int]
 
 
 _ICON = re.compile(r"/Images/(\d{6})\.png")

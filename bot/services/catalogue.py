@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
 
 from bot.models.ra import CatalogueGame, Console, GameInfo
@@ -20,7 +21,7 @@ from bot.ra.client import RAClient
 from bot.ra.errors import RAError
 from bot.ra.limiter import Priority
 from bot.ra.transport import queue_patience
-from bot.services.titles import TitleIndex
+from bot.services.titles import CatalogueRows, TitleIndex
 from bot.store import StoreError
 from bot.store.catalogue import CatalogueStore
 
@@ -82,10 +83,15 @@ class Catalogue:
     # -- loading and refreshing ------------------------------------------------------------------
 
     async def load(self) -> None:
-        """Read the stored catalogue into memory (the index is built off the event loop)."""
-        games = await self.store.games()
+        """Read the stored catalogue into memory: rows are packed as they stream in (cheap, on
+        the event loop), and the index, the costly part, is built from them off the loop."""
+        rows = CatalogueRows()
+        async with aclosing(self.store.rows()) as chunks:
+            async for chunk in chunks:
+                rows.extend(chunk)
         state = await self.store.state()
-        self.index = await asyncio.to_thread(TitleIndex, games)
+        self.index = await asyncio.to_thread(TitleIndex, rows)
+        del rows
         self.refreshed_at = state.refreshed_at
         self.loaded.set()
         if len(self.index):
@@ -146,7 +152,7 @@ class Catalogue:
         if (
             not games
             and self.index is not None
-            and any(g.console_id == console.console_id for g in self.index.by_id.values())
+            and console.console_id in self.index.console_ids
         ):
             # RA listing none of a console's games is far likelier a fault than the truth.
             self._failed(f"{console.name} ({console.console_id}) answered no games; kept")

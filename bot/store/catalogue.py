@@ -7,19 +7,20 @@ reach as it was. One lease row lets one process of several refresh it; the other
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
 
-from bot.models.ra import CatalogueGame, compact_icon
+from bot.models.ra import CatalogueGame, CatalogueRow, compact_icon
 from bot.models.titles import search_key
 from bot.store.database import Database, as_utc
 from bot.store.schema import catalogue_games, catalogue_state
 
 STATE_ROW = 1
 _INSERT_CHUNK = 500  # rows per INSERT (PostgreSQL's 32,767 parameters, SQLite's 32,766)
+_READ_CHUNK = 1000  # rows fetched at a time when the catalogue is read
 
 
 @dataclass(frozen=True)
@@ -34,31 +35,41 @@ class CatalogueStore:
         self.database = database
 
     async def games(self) -> list[CatalogueGame]:
+        """Every stored game as an object (the bot itself packs `rows` as they come instead)."""
+        return [CatalogueGame(*row) async for chunk in self.rows() for row in chunk]
+
+    async def rows(self) -> AsyncGenerator[list[CatalogueRow], None]:
+        """Every stored game as plain values, a chunk at a time, read from the database as the
+        chunks are taken: the whole catalogue is never held as rows (tens of thousands of row
+        objects and tuples, freed at once, leave the heap fragmented and the process larger).
+
+        A transaction is open until the last chunk is taken: use it with `contextlib.aclosing`.
+        """
+        query = select(
+            catalogue_games.c.game_id,
+            catalogue_games.c.title,
+            catalogue_games.c.console_id,
+            catalogue_games.c.console,
+            catalogue_games.c.icon,
+            catalogue_games.c.achievements,
+            catalogue_games.c.points,
+        ).order_by(catalogue_games.c.game_id)  # the index's order: it need not sort them
+        consoles: dict[str, str] = {}  # one string per console, not one per game
         async with self.database.transaction() as conn:
-            rows = await conn.execute(
-                select(
-                    catalogue_games.c.game_id,
-                    catalogue_games.c.title,
-                    catalogue_games.c.console_id,
-                    catalogue_games.c.console,
-                    catalogue_games.c.icon,
-                    catalogue_games.c.achievements,
-                    catalogue_games.c.points,
-                )
-            )
-            consoles: dict[str, str] = {}  # one string per console, not one per game
-            return [
-                CatalogueGame(
-                    game_id,
-                    title,
-                    console_id,
-                    consoles.setdefault(console, console),
-                    compact_icon(icon),
-                    achievements,
-                    points,
-                )
-                for game_id, title, console_id, console, icon, achievements, points in rows
-            ]
+            result = await conn.stream(query)
+            async for chunk in result.partitions(_READ_CHUNK):
+                yield [
+                    (
+                        game_id,
+                        title,
+                        console_id,
+                        consoles.setdefault(console, console),
+                        compact_icon(icon),
+                        achievements,
+                        points,
+                    )
+                    for game_id, title, console_id, console, icon, achievements, points in chunk
+                ]
 
     async def state(self) -> CatalogueState:
         async with self.database.transaction() as conn:
