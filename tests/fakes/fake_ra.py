@@ -1,9 +1,12 @@
 """An in-process fake of the RetroAchievements V1 web API, served over real HTTP.
 
 The fake follows /work/shared/reference/ra-api.md: the ``y`` key check (401), the ``u``
-validation (422), ``[]`` for unknown users/games, the 404 of API_GetUserProfile, and the
-six progress fields of API_GetUserProgress. Faults (status codes, hangs, broken bodies,
-dropped connections) can be queued per endpoint to exercise the client's error handling.
+validation (422), ``[]`` for unknown users/games, the 404 of API_GetUserProfile, the
+six progress fields of API_GetUserProgress, and the site's feed: API_GetRecentGameAwards (paged,
+newest first, ``d``/``k`` filters, 422 on a future day or a negative offset) and
+API_GetAchievementOfTheWeek (set, cleared, earned while tests run). Faults (status codes,
+hangs, broken bodies, dropped connections) can be queued per endpoint to exercise the client's
+error handling.
 """
 
 from __future__ import annotations
@@ -15,15 +18,19 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from types import TracebackType
+from types import EllipsisType, TracebackType
 from typing import Any, Literal
 
 from aiohttp import web
 
 __all__ = [
+    "AWARD_KINDS",
     "FAKE_RA_KEY",
+    "FakeAotw",
+    "FakeAotwUnlock",
+    "FakeAward",
     "FakeFault",
     "FakeGame",
     "FakeRA",
@@ -59,6 +66,12 @@ PROGRESS_KEYS = (
     "NumAchievedHardcore",
     "ScoreAchievedHardcore",
 )
+
+# RA's game award kinds, in the order its docs list them.
+AWARD_KINDS = ("beaten-softcore", "beaten-hardcore", "completed", "mastered")
+AWARDS_DEFAULT_COUNT = 25
+AWARDS_MAX_COUNT = 100
+AOTW_MAX_UNLOCKS = 500
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _ULID_RE = re.compile(r"^[0-9A-Za-z]{26}$")
@@ -116,6 +129,72 @@ class FakeUnlock:
 
 
 @dataclass
+class FakeAward:
+    """A game award of the site (API_GetRecentGameAwards' row)."""
+
+    user: str  # the display name
+    ulid: str
+    kind: str  # one of AWARD_KINDS (anything else plays a newer RA's kind)
+    at: datetime  # UTC
+    game_id: int
+    title: str | None  # None: the game was deleted (its console is then null too)
+    console_id: int
+    console: str
+    seq: int = 0  # order of adding: among awards of the same second, the later one is listed first
+
+
+@dataclass
+class FakeAotwUnlock:
+    """Someone who earned the Achievement of the Week."""
+
+    user: str  # the display name
+    ulid: str
+    hardcore: bool
+    at: datetime  # UTC
+    points: int = 0  # the earner's RAPoints / RASoftcorePoints
+    softcore_points: int = 0
+
+
+@dataclass
+class FakeAotw:
+    """The Achievement of the Week and its earners (all of them: those before ``starts_at`` count
+    in ``UnlocksCount`` but are not listed, as in RA)."""
+
+    achievement_id: int
+    title: str
+    description: str = "Do the thing"
+    points: int = 10
+    true_ratio: int = 14
+    badge_name: str = "00000"
+    game_id: int = 1
+    game_title: str = "Game 1"
+    console_id: int = 1
+    console: str = "Genesis/Mega Drive"
+    starts_at: datetime | None = None
+    total_players: int = 0
+    forum_topic_id: int | None = None
+    unlocks: list[FakeAotwUnlock] = field(default_factory=list)
+
+
+def _default_aotw() -> FakeAotw:
+    return FakeAotw(
+        achievement_id=5,
+        title="Chaos Emerald",
+        description="Collect a Chaos Emerald",
+        points=10,
+        true_ratio=14,
+        badge_name="00005",
+        game_id=1,
+        game_title="Sonic the Hedgehog",
+        console_id=1,
+        console="Genesis/Mega Drive",
+        starts_at=datetime(2024, 1, 1, tzinfo=UTC),
+        total_players=1234,
+        forum_topic_id=1001,
+    )
+
+
+@dataclass
 class FakeFault:
     """A failure to serve instead of the real answer.
 
@@ -155,7 +234,12 @@ class FakeRA:
         # Servers before 2023-10 (RAWeb PR #1943) listed a hardcore unlock twice, once per mode.
         self.hardcore_listed_twice: bool = False
         self.response_delay: float = 0.0
+        # An older server: every number sent as a string; the feed's rows also come without
+        # ``ULID`` and the AOTW's ``StartAt`` as ``Y-m-d H:i:s``.
         self.numbers_as_strings: bool = False
+        self.awards: list[FakeAward] = []
+        self.aotw: FakeAotw | None = _default_aotw()
+        self._site_users = 0
         self.requests: list[RecordedRequest] = []
         self.request_times: list[float] = []
         self.max_concurrent: int = 0
@@ -170,6 +254,7 @@ class FakeRA:
             "API_GetAchievementsEarnedBetween": self._earned_between,
             "API_GetConsoleIDs": self._console_ids,
             "API_GetGameList": self._game_list,
+            "API_GetRecentGameAwards": self._recent_game_awards,
         }
         # Systems beyond the games' own (hubs and events are not game systems); a console can be
         # hidden from API_GetConsoleIDs to play "a console list missing a console".
@@ -232,6 +317,129 @@ class FakeRA:
             raise ValueError("unlock times are UTC-aware")
         unlock = FakeUnlock(username, achievement_id, game_id, points, hardcore, at)
         self.unlocks[(username.lower(), achievement_id)] = unlock
+        return unlock
+
+    def add_award(
+        self,
+        user: str,
+        game_id: int,
+        kind: str,
+        *,
+        at: datetime | None = None,
+        title: str | EllipsisType | None = ...,
+        console_id: int | None = None,
+        console: str | None = None,
+        ulid: str | None = None,
+    ) -> FakeAward:
+        """A site award (``kind`` one of AWARD_KINDS, an AwardKind works too) at ``at`` (UTC,
+        default now). ``user`` is an account of the fake (its display name and ULID are used)
+        or anyone (ULID ``fake_ulid(user)``); the title and console default to the fake's game,
+        ``title=None`` is a deleted game."""
+        if at is None:
+            at = datetime.now(UTC)
+        if at.tzinfo is None:
+            raise ValueError("award times are UTC-aware")
+        account = self.find_user(user)
+        game = self.games.get(game_id)
+        award = FakeAward(
+            user=(account.display_name or account.username) if account else user,
+            ulid=ulid if ulid is not None else account.ulid if account else fake_ulid(user),
+            kind=str(kind),
+            at=at.astimezone(UTC),
+            game_id=game_id,
+            title=(game.title if game else f"Game {game_id}") if title is ... else title,
+            console_id=console_id if console_id is not None else game.console_id if game else 1,
+            console=console if console is not None else game.console if game else "Genesis",
+            seq=len(self.awards),
+        )
+        self.awards.append(award)
+        return award
+
+    def add_site_awards(
+        self, n: int, start: datetime, every_seconds: float = 60.0
+    ) -> list[FakeAward]:
+        """``n`` awards of other players (``Player1``, ``Player2``... never an account of the
+        fake), the first at ``start`` and one every ``every_seconds`` after it; kinds and the
+        fake's games in turn."""
+        games = sorted(self.games) or [1]
+        added = []
+        for i in range(n):
+            self._site_users += 1
+            name = f"Player{self._site_users}"
+            added.append(
+                self.add_award(
+                    name,
+                    games[i % len(games)],
+                    AWARD_KINDS[i % len(AWARD_KINDS)],
+                    at=start + timedelta(seconds=every_seconds * i),
+                    ulid=fake_ulid(f"site:{name}"),
+                )
+            )
+        return added
+
+    def set_aotw(
+        self,
+        achievement_id: int,
+        title: str,
+        *,
+        game_id: int,
+        starts_at: datetime | None,
+        description: str = "Do the thing",
+        points: int = 10,
+        badge_name: str | None = None,
+        game_title: str | None = None,
+        console_id: int | None = None,
+        console: str | None = None,
+        total_players: int = 100,
+        forum_topic_id: int | None = None,
+    ) -> FakeAotw:
+        """A new Achievement of the Week (its earners start empty). The game's title and console
+        default to the fake's game."""
+        if starts_at is not None and starts_at.tzinfo is None:
+            raise ValueError("starts_at is UTC-aware")
+        game = self.games.get(game_id)
+        self.aotw = FakeAotw(
+            achievement_id=achievement_id,
+            title=title,
+            description=description,
+            points=points,
+            true_ratio=points * 2,
+            badge_name=badge_name if badge_name is not None else f"{achievement_id:05d}",
+            game_id=game_id,
+            game_title=game_title or (game.title if game else f"Game {game_id}"),
+            console_id=console_id if console_id is not None else game.console_id if game else 1,
+            console=console or (game.console if game else "Genesis/Mega Drive"),
+            starts_at=starts_at.astimezone(UTC) if starts_at is not None else None,
+            total_players=total_players,
+            forum_topic_id=forum_topic_id,
+        )
+        return self.aotw
+
+    def clear_aotw(self) -> None:
+        """No Achievement of the Week set (RA's ``{"Achievement": {"ID": null}, ...}``)."""
+        self.aotw = None
+
+    def add_aotw_unlock(
+        self, user: str, hardcore: bool = True, at: datetime | None = None
+    ) -> FakeAotwUnlock:
+        """``user`` earns the Achievement of the Week at ``at`` (UTC, default now); an account
+        of the fake lends its display name, ULID and points."""
+        if self.aotw is None:
+            raise RuntimeError("no Achievement of the Week is set")
+        if at is None:
+            at = datetime.now(UTC)
+        if at.tzinfo is None:
+            raise ValueError("unlock times are UTC-aware")
+        account = self.find_user(user)
+        unlock = FakeAotwUnlock(
+            user=(account.display_name or account.username) if account else user,
+            ulid=account.ulid if account else fake_ulid(user),
+            hardcore=hardcore,
+            at=at.astimezone(UTC),
+            points=account.total_points if account else 0,
+            softcore_points=account.total_softcore_points if account else 0,
+        )
+        self.aotw.unlocks.append(unlock)
         return unlock
 
     def find_user(self, u: str) -> FakeUser | None:
@@ -561,30 +769,129 @@ class FakeRA:
             ]
         )
 
+    async def _recent_game_awards(self, params: dict[str, str]) -> web.Response:
+        """API_GetRecentGameAwards: the site's awards newest first (ties: the later added
+        first), ``d`` keeps those on or before that day (UTC), ``k`` those of the kinds named
+        (only unknown kinds: none), ``o``/``c`` page them (``c`` default 25, at most 100);
+        ``Total`` counts every award ``d`` and ``k`` keep."""
+        errors: dict[str, list[str]] = {}
+        day: date | None = None
+        if "d" in params:
+            try:
+                if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", params["d"], re.ASCII):
+                    raise ValueError(params["d"])
+                day = date.fromisoformat(params["d"])
+            except ValueError:
+                errors["d"] = ["The d field must be a valid date."]
+            else:
+                if day > datetime.now(UTC).date():
+                    errors["d"] = ["The d field must be a date before or equal to today."]
+        numbers = {"o": 0, "c": AWARDS_DEFAULT_COUNT}
+        for name, least in (("o", 0), ("c", 1)):
+            if name not in params:
+                continue
+            if not re.fullmatch(r"[+-]?\d+", params[name].strip(), re.ASCII):
+                errors[name] = [f"The {name} field must be an integer."]
+            elif int(params[name]) < least:
+                errors[name] = [f"The {name} field must be at least {least}."]
+            else:
+                numbers[name] = int(params[name])
+        if errors:
+            return _validation_error(errors)
+        named = params.get("k", "")
+        kinds = {k for k in named.split(",") if k in AWARD_KINDS}
+        if named and not kinds:
+            return web.json_response({"Count": 0, "Total": 0, "Results": []})
+        chosen = [
+            a
+            for a in self.awards
+            if (day is None or a.at.date() <= day) and (not kinds or a.kind in kinds)
+        ]
+        chosen.sort(key=lambda a: (a.at.replace(microsecond=0), a.seq), reverse=True)
+        offset, count = numbers["o"], min(numbers["c"], AWARDS_MAX_COUNT)
+        page = chosen[offset : offset + count]
+        return web.json_response(
+            {
+                "Count": self._num(len(page)),
+                "Total": self._num(len(chosen)),
+                "Results": [self._award_row(a) for a in page],
+            }
+        )
+
+    def _award_row(self, award: FakeAward) -> dict[str, Any]:
+        deleted = award.title is None
+        row: dict[str, Any] = {"User": award.user}
+        if not self.numbers_as_strings:
+            row["ULID"] = award.ulid
+        row.update(
+            {
+                "AwardKind": award.kind,
+                "AwardDate": award.at.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+                "GameID": self._num(award.game_id),
+                "GameTitle": award.title,
+                "ConsoleID": None if deleted else self._num(award.console_id),
+                "ConsoleName": None if deleted else award.console,
+            }
+        )
+        return row
+
     async def _achievement_of_the_week(self, params: dict[str, str]) -> web.Response:
+        """API_GetAchievementOfTheWeek: the earners since ``StartAt`` (none listed without a
+        start), oldest first, at most 500; the counts include earlier unlocks."""
+        aotw = self.aotw
+        if aotw is None:
+            return web.json_response({"Achievement": {"ID": None}, "StartAt": None})
+        num = self._num
+        started = aotw.starts_at
+        listed = sorted(
+            (u for u in aotw.unlocks if started is not None and u.at >= started),
+            key=lambda u: u.at,
+        )[:AOTW_MAX_UNLOCKS]
+        unlocks = []
+        for unlock in listed:
+            row: dict[str, Any] = {"User": unlock.user}
+            if not self.numbers_as_strings:
+                row["ULID"] = unlock.ulid
+            row.update(
+                {
+                    "RAPoints": num(unlock.points),
+                    "RASoftcorePoints": num(unlock.softcore_points),
+                    "DateAwarded": unlock.at.strftime("%Y-%m-%d %H:%M:%S"),
+                    "HardcoreMode": num(int(unlock.hardcore)),
+                }
+            )
+            unlocks.append(row)
+        if started is None:
+            start_at = None
+        elif self.numbers_as_strings:
+            start_at = started.strftime("%Y-%m-%d %H:%M:%S")
+        else:
+            start_at = started.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         return web.json_response(
             {
                 "Achievement": {
-                    "ID": 5,
-                    "Title": "Chaos Emerald",
-                    "Description": "Collect a Chaos Emerald",
-                    "Points": 10,
-                    "TrueRatio": 14,
+                    "ID": num(aotw.achievement_id),
+                    "Title": aotw.title,
+                    "Description": aotw.description,
+                    "Points": num(aotw.points),
+                    "TrueRatio": num(aotw.true_ratio),
                     "Author": "Scott",
                     "DateCreated": "2012-11-02 00:03:12",
                     "DateModified": "2023-05-01 12:00:00",
-                    "BadgeName": "00005",
-                    "BadgeURL": "/Badge/00005.png",
+                    "BadgeName": aotw.badge_name,
+                    "BadgeURL": f"/Badge/{aotw.badge_name}.png",
                     "Type": None,
                 },
-                "Console": {"ID": 1, "Title": "Genesis/Mega Drive"},
-                "ForumTopic": {"ID": 1001},
-                "Game": {"ID": 1, "Title": "Sonic the Hedgehog"},
-                "StartAt": "2024-01-01T00:00:00.000000Z",
-                "TotalPlayers": 1234,
-                "Unlocks": [],
-                "UnlocksCount": 0,
-                "UnlocksHardcoreCount": 0,
+                "Console": {"ID": num(aotw.console_id), "Title": aotw.console},
+                "ForumTopic": {
+                    "ID": None if aotw.forum_topic_id is None else num(aotw.forum_topic_id)
+                },
+                "Game": {"ID": num(aotw.game_id), "Title": aotw.game_title},
+                "StartAt": start_at,
+                "TotalPlayers": num(aotw.total_players),
+                "Unlocks": unlocks,
+                "UnlocksCount": num(len(aotw.unlocks)),
+                "UnlocksHardcoreCount": num(sum(u.hardcore for u in aotw.unlocks)),
             }
         )
 
@@ -657,6 +964,16 @@ def _validate_u(u: str | None) -> web.Response | None:
     else:
         message = "The u field must be a valid ULID or a username of 2 to 20 letters or digits."
     return web.json_response({"message": message, "errors": {"u": [message]}}, status=422)
+
+
+def _validation_error(errors: dict[str, list[str]]) -> web.Response:
+    """Laravel's 422: the first message, "(and N more errors)", and every field's messages."""
+    messages = [m for field_messages in errors.values() for m in field_messages]
+    message = messages[0]
+    if len(messages) > 1:
+        more = len(messages) - 1
+        message += f" (and {more} more error{'s' if more > 1 else ''})"
+    return web.json_response({"message": message, "errors": errors}, status=422)
 
 
 def _php_int(item: str) -> int:

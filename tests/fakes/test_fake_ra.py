@@ -7,13 +7,20 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 import pytest
 
 from tests.fakes import fixtures
-from tests.fakes.fake_ra import FAKE_RA_KEY, UNAUTHENTICATED_BODY, FakeFault, FakeRA
+from tests.fakes.fake_ra import (
+    FAKE_RA_KEY,
+    UNAUTHENTICATED_BODY,
+    FakeFault,
+    FakeRA,
+    fake_ulid,
+)
 
 # A plain assignment registers the fixture without the F401/F811 an import would draw.
 fake_ra = fixtures.fake_ra
@@ -186,3 +193,172 @@ async def test_hang_is_released_by_stop(session: aiohttp.ClientSession) -> None:
     for result in await asyncio.gather(*tasks, return_exceptions=True):
         assert isinstance(result, aiohttp.ClientConnectionError)
     assert fake.in_flight == 0
+
+
+# -- the feed: API_GetRecentGameAwards and API_GetAchievementOfTheWeek ----------------------------
+
+AWARDS = "API_GetRecentGameAwards"
+AOTW = "API_GetAchievementOfTheWeek"
+DAY = datetime(2026, 3, 10, tzinfo=UTC)  # in the past: `d` may name it
+
+
+async def test_awards_newest_first_with_the_real_row_shape(
+    fake_ra: FakeRA, session: aiohttp.ClientSession
+) -> None:
+    fake_ra.add_user("acct", display_name="Shown")
+    fake_ra.add_award("ACCT", 228, "mastered", at=DAY)
+    fake_ra.add_award("Stranger", 1, "beaten-softcore", at=DAY + timedelta(hours=1))
+    fake_ra.add_award("Gone", 777, "completed", at=DAY - timedelta(hours=1), title=None)
+    status, ctype, body = await get(session, fake_ra, AWARDS)
+    assert (status, ctype) == (200, "application/json")
+    assert (body["Count"], body["Total"]) == (3, 3)
+    assert body["Results"] == [
+        {"User": "Stranger", "ULID": fake_ulid("Stranger"), "AwardKind": "beaten-softcore",
+         "AwardDate": "2026-03-10T01:00:00+00:00", "GameID": 1, "GameTitle": "Sonic the Hedgehog",
+         "ConsoleID": 1, "ConsoleName": "Genesis/Mega Drive"},
+        {"User": "Shown", "ULID": fake_ra.users["acct"].ulid, "AwardKind": "mastered",
+         "AwardDate": "2026-03-10T00:00:00+00:00", "GameID": 228, "GameTitle": "Super Mario World",
+         "ConsoleID": 3, "ConsoleName": "SNES/Super Famicom"},
+        # a deleted game: RA finds neither its title nor its console
+        {"User": "Gone", "ULID": fake_ulid("Gone"), "AwardKind": "completed",
+         "AwardDate": "2026-03-09T23:00:00+00:00", "GameID": 777, "GameTitle": None,
+         "ConsoleID": None, "ConsoleName": None},
+    ]
+
+
+async def test_awards_ties_keep_a_stable_order_and_pages_do_not_overlap(
+    fake_ra: FakeRA, session: aiohttp.ClientSession
+) -> None:
+    # 30 awards in 3 seconds (microseconds apart): RA writes seconds, so most are ties
+    added = fake_ra.add_site_awards(30, DAY, every_seconds=0.1)
+    users = [(await get(session, fake_ra, AWARDS, c="7", o=str(o)))[2]["Results"]
+             for o in range(0, 30, 7)]
+    listed = [row["User"] for page in users for row in page]
+    again = [row["User"] for row in (await get(session, fake_ra, AWARDS, c="30"))[2]["Results"]]
+    assert listed == again
+    assert sorted(listed) == sorted(a.user for a in added)  # each once
+    seconds = [a.at.replace(microsecond=0) for a in added]
+    expected = sorted(added, key=lambda a: (seconds[a.seq], a.seq), reverse=True)
+    assert listed == [a.user for a in expected]
+    assert listed[0] == added[-1].user and listed[-1] == added[0].user
+
+
+async def test_awards_count_default_clamp_and_offset(
+    fake_ra: FakeRA, session: aiohttp.ClientSession
+) -> None:
+    added = fake_ra.add_site_awards(130, DAY, every_seconds=60)
+    newest_first = [a.user for a in reversed(added)]
+
+    async def users(**params: str) -> tuple[int, int, list[str]]:
+        _, _, body = await get(session, fake_ra, AWARDS, **params)
+        return body["Count"], body["Total"], [r["User"] for r in body["Results"]]
+
+    assert await users() == (25, 130, newest_first[:25])
+    assert await users(c="500") == (100, 130, newest_first[:100])
+    assert await users(c="1", o="129") == (1, 130, newest_first[129:])
+    assert await users(o="200") == (0, 130, [])
+
+
+async def test_awards_by_day_and_kind(fake_ra: FakeRA, session: aiohttp.ClientSession) -> None:
+    fake_ra.add_award("Early", 1, "mastered", at=DAY - timedelta(seconds=1))
+    fake_ra.add_award("LastSecond", 1, "beaten-hardcore", at=DAY + timedelta(seconds=86399))
+    fake_ra.add_award("NextDay", 1, "mastered", at=DAY + timedelta(days=1))
+    fake_ra.add_award("Soft", 1, "completed", at=DAY)
+
+    async def users(**params: str) -> tuple[int, list[str]]:
+        _, _, body = await get(session, fake_ra, AWARDS, **params)
+        assert body["Count"] == len(body["Results"])
+        return body["Total"], [r["User"] for r in body["Results"]]
+
+    assert await users(d="2026-03-10") == (3, ["LastSecond", "Soft", "Early"])
+    assert await users(d="2026-03-09") == (1, ["Early"])
+    assert await users(k="mastered") == (2, ["NextDay", "Early"])
+    assert await users(k="mastered,nonsense,completed", d="2026-03-10") == (2, ["Soft", "Early"])
+    assert await users(k="legendary,nonsense") == (0, [])
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"d": "2999-01-01"}, "d"),
+        ({"d": "2026-02-30"}, "d"),
+        ({"d": "yesterday"}, "d"),
+        ({"o": "-1"}, "o"),
+        ({"o": "x"}, "o"),
+        ({"c": "0"}, "c"),
+    ],
+)
+async def test_awards_validation_is_a_422(
+    fake_ra: FakeRA, session: aiohttp.ClientSession, params: dict[str, str], field: str
+) -> None:
+    status, _, body = await get(session, fake_ra, AWARDS, **params)
+    assert status == 422
+    assert list(body["errors"]) == [field] and body["message"] == body["errors"][field][0]
+
+
+async def test_awards_and_aotw_of_an_older_server_send_strings_and_no_ulid(
+    fake_ra: FakeRA, session: aiohttp.ClientSession
+) -> None:
+    fake_ra.numbers_as_strings = True
+    fake_ra.add_award("Scott", 228, "mastered", at=DAY)
+    _, _, body = await get(session, fake_ra, AWARDS)
+    (row,) = body["Results"]
+    assert "ULID" not in row
+    assert (row["GameID"], row["ConsoleID"], body["Total"]) == ("228", "3", "1")
+    fake_ra.set_aotw(9, "Nine", game_id=228, starts_at=DAY)
+    fake_ra.add_aotw_unlock("Scott", hardcore=True, at=DAY)
+    _, _, aotw = await get(session, fake_ra, AOTW)
+    assert aotw["StartAt"] == "2026-03-10 00:00:00"
+    assert (aotw["Achievement"]["ID"], aotw["Achievement"]["Points"]) == ("9", "10")
+    assert (aotw["Game"]["ID"], aotw["Console"]["ID"], aotw["UnlocksCount"]) == ("228", "3", "1")
+    assert aotw["Unlocks"] == [{"User": "Scott", "RAPoints": "340", "RASoftcorePoints": "45",
+                                "DateAwarded": "2026-03-10 00:00:00", "HardcoreMode": "1"}]
+
+
+async def test_aotw_default_set_earned_and_cleared(
+    fake_ra: FakeRA, session: aiohttp.ClientSession
+) -> None:
+    _, _, aotw = await get(session, fake_ra, AOTW)
+    assert (aotw["Achievement"]["ID"], aotw["StartAt"]) == (5, "2024-01-01T00:00:00.000000Z")
+    assert aotw["Unlocks"] == [] and aotw["UnlocksCount"] == 0
+
+    fake_ra.set_aotw(165062, "Ring Master", game_id=1, starts_at=DAY, points=25)
+    fake_ra.add_aotw_unlock("Early", hardcore=True, at=DAY - timedelta(seconds=1))
+    fake_ra.add_aotw_unlock("maxmilyin", hardcore=False, at=DAY + timedelta(hours=2))
+    fake_ra.add_aotw_unlock("Stranger", hardcore=True, at=DAY)
+    _, _, aotw = await get(session, fake_ra, AOTW)
+    assert aotw["Achievement"] | {"DateCreated": "", "DateModified": ""} == {
+        "ID": 165062, "Title": "Ring Master", "Description": "Do the thing", "Points": 25,
+        "TrueRatio": 50, "Author": "Scott", "DateCreated": "", "DateModified": "",
+        "BadgeName": "165062", "BadgeURL": "/Badge/165062.png", "Type": None}
+    assert (aotw["Game"], aotw["Console"]) == ({"ID": 1, "Title": "Sonic the Hedgehog"},
+                                               {"ID": 1, "Title": "Genesis/Mega Drive"})
+    assert aotw["StartAt"] == "2026-03-10T00:00:00.000000Z"
+    # earners since the start, oldest first; the earlier one only counts
+    assert aotw["Unlocks"] == [
+        {"User": "Stranger", "ULID": fake_ulid("Stranger"), "RAPoints": 0, "RASoftcorePoints": 0,
+         "DateAwarded": "2026-03-10 00:00:00", "HardcoreMode": 1},
+        {"User": "MaxMilyin", "ULID": fake_ra.users["maxmilyin"].ulid, "RAPoints": 550,
+         "RASoftcorePoints": 260, "DateAwarded": "2026-03-10 02:00:00", "HardcoreMode": 0},
+    ]
+    assert (aotw["UnlocksCount"], aotw["UnlocksHardcoreCount"]) == (3, 2)
+
+    fake_ra.clear_aotw()
+    assert (await get(session, fake_ra, AOTW))[2] == {"Achievement": {"ID": None},
+                                                      "StartAt": None}
+    with pytest.raises(RuntimeError):
+        fake_ra.add_aotw_unlock("Scott", at=DAY)
+
+
+async def test_feed_endpoints_take_injected_faults_and_check_the_key(
+    fake_ra: FakeRA, session: aiohttp.ClientSession
+) -> None:
+    fake_ra.fail_next(FakeFault("status", 503), endpoint=AWARDS)
+    fake_ra.fail_always(FakeFault("html"), endpoint=AOTW)
+    assert (await get(session, fake_ra, AWARDS))[0] == 503
+    assert (await get(session, fake_ra, AWARDS))[0] == 200
+    assert (await get(session, fake_ra, AOTW))[1] == "text/html"
+    fake_ra.fail_always(None, endpoint=AOTW)
+    assert (await get(session, fake_ra, AOTW))[0] == 200
+    for endpoint in (AWARDS, AOTW):
+        assert (await get(session, fake_ra, endpoint, y="wrong"))[0] == 401
