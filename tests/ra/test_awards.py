@@ -17,14 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.models.awards import AchievementOfTheWeek, AwardKind, AwardsPage, GameAward, WeekUnlock
-from bot.ra.client import (
-    RAClient,
-    parse_ra_datetime,
-    read_awards_page,
-    read_game_award,
-)
+from bot.ra.client import RAClient
 from bot.ra.errors import RABadResponse, RARequestRejected
 from bot.ra.limiter import Priority, UpstreamLimiter
+from bot.ra.readers import parse_ra_datetime, read_awards_page, read_game_award
 from bot.ra.transport import RATransport
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeFault, FakeRA, fake_ulid
 
