@@ -194,3 +194,66 @@ challenge_snapshots = Table(
     Column("period", DateTime(timezone=True), nullable=False),
     Column("data", Text, nullable=False),  # JSON
 )
+
+# News feeds (issue 17): one per guild. `games` is the option as the moderator typed it (NULL:
+# every game), resolved again at each post; `since` is when it was set (no award earned before).
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("guild_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("channel_id", BigInteger, nullable=False),
+    Column("masteries", Boolean, nullable=False),
+    Column("beaten", Boolean, nullable=False),
+    Column("aotw", Boolean, nullable=False),
+    Column("hardcore_only", Boolean, nullable=False),
+    Column("games", Text, nullable=True),
+    Column("since", DateTime(timezone=True), nullable=False),
+    Column("created_by", BigInteger, nullable=False),
+    Column("last_post_at", DateTime(timezone=True), nullable=True),
+    Column("problem", Text, nullable=True),  # the last problem posting (NULL: none since)
+    Column("problem_at", DateTime(timezone=True), nullable=True),
+)
+
+# Members whose awards are announced nowhere (`/feed me announce:false`).
+feed_optouts = Table(
+    "feed_optouts",
+    metadata,
+    Column("discord_user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("since", DateTime(timezone=True), nullable=False),
+)
+
+# One row (id 1): the poller's cursor (the newest award time fully seen, and the keys of the
+# awards seen at exactly that time, a JSON list), the last AOTW queued, and the poller's lease.
+feed_state = Table(
+    "feed_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("cursor_at", DateTime(timezone=True), nullable=True),
+    Column("cursor_keys", Text, nullable=False),
+    Column("aotw_key", String(64), nullable=True),
+    Column("polled_at", DateTime(timezone=True), nullable=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+)
+
+# The announcements: queued by the poller ("pending"), claimed by a poster ("sending"), then
+# "posted" (or "expired": too old to announce). The primary key is what makes each award
+# announced once per guild, across restarts and processes.
+feed_posts = Table(
+    "feed_posts",
+    metadata,
+    Column("guild_id", BigInteger, nullable=False),
+    Column("award_key", String(128), nullable=False),
+    Column("user_id", BigInteger, nullable=False),  # the Discord member
+    Column("kind", String(16), nullable=False),  # an AwardKind value or "aotw"
+    Column("at", DateTime(timezone=True), nullable=False),  # when the award was earned
+    Column("data", Text, nullable=False),  # JSON: what the post shows
+    Column("status", String(12), nullable=False),
+    Column("claimed_by", String(64), nullable=True),
+    Column("claimed_at", DateTime(timezone=True), nullable=True),
+    Column("message_id", BigInteger, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("guild_id", "award_key"),
+    Index("ix_feed_posts_status_at", "status", "at"),  # what waits, oldest first; expiry
+    Index("ix_feed_posts_status_created_at", "status", "created_at"),  # pruning
+)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.store.catalogue import CatalogueStore
 from bot.store.challenges import ChallengeStore
 from bot.store.database import Database
+from bot.store.feeds import FeedStore
 from bot.store.game_sets import GameSetStore
 from bot.store.guild_settings import GuildSettingsStore
 from bot.store.links import LinkStore
@@ -25,6 +26,7 @@ class Store:
         self.schedules = ScheduleStore(database)
         self.challenges = ChallengeStore(database)
         self.catalogue = CatalogueStore(database)
+        self.feeds = FeedStore(database)
 
     def __repr__(self) -> str:
         return f"<Store {self.database.dialect}>"

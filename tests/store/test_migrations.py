@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
+from bot.models.feeds import FeedState
 from bot.store import Store, StoreError
 from bot.store.schema import metadata
 from bot.store.upgrade import MIGRATIONS, head_revision
@@ -158,5 +160,33 @@ async def test_the_bot_refuses_a_database_behind_its_schema_and_names_the_comman
     store = await Store.open(database_url, migrate=False)
     try:
         assert await store.links.get_link(1) is None  # the schema is there and usable
+    finally:
+        await store.close()
+
+
+FEED_TABLES = {"feeds", "feed_optouts", "feed_state", "feed_posts"}
+MAX = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+async def test_the_feed_tables_go_down_to_0004_and_come_back(database_url: str) -> None:
+    """0005 adds the feed tables (and the poller's state row) and takes only them away."""
+    store = await Store.open(database_url)
+    try:
+        await store.links.set_link(1, "01H00000000000000000000001", "Alice")
+        await store.feeds.set_announce(1, False, datetime(2025, 3, 1, tzinfo=UTC))
+        assert await store.feeds.claim_lease("a", datetime(2025, 3, 1, tzinfo=UTC), MAX) is True
+        await run(store, lambda c: command.downgrade(alembic_config(c), "0004"))
+        assert await run(store, current_revision) == "0004"
+        found = set(await run(store, schema_of))
+        assert found == {*metadata.tables, "alembic_version"} - FEED_TABLES
+        assert await store.links.get_link(1) is not None  # the tables before 0005 are kept
+
+        await run(store, lambda c: command.upgrade(alembic_config(c), "head"))
+        found = await run(store, schema_of)
+        del found["alembic_version"]
+        assert found == expected_schema()
+        assert await store.feeds.announces(1) is True  # fresh tables
+        assert await store.feeds.state() == FeedState(None, frozenset(), None, None, None, None)
+        assert await store.feeds.claim_lease("b", datetime(2025, 3, 1, tzinfo=UTC), MAX) is True
     finally:
         await store.close()
