@@ -35,7 +35,7 @@ def check_can_post(guild: discord.Guild, channel: discord.TextChannel) -> None:
     if not (permissions.view_channel and permissions.send_messages and permissions.embed_links):
         raise BadInput(
             f"The bot cannot post embeds in {channel.mention}: give it View Channel, Send "
-            "Messages and Embed SiteUrls there, then try again."
+            "Messages and Embed Links there, then try again."
         )
 
 

@@ -68,7 +68,7 @@ class DiscordPublisher:
         except discord.Forbidden:
             raise ChannelGone(
                 f"the bot may no longer post embeds in #{name}: give it View Channel, "
-                "Send Messages and Embed SiteUrls there, then schedule again"
+                "Send Messages and Embed Links there, then schedule again"
             ) from None
         except discord.NotFound:
             raise ChannelGone("the channel was deleted") from None

@@ -59,7 +59,10 @@ async def test_a_channel_where_the_bot_cannot_post_is_refused(harness: Harness) 
     )
     answer = await schedule(harness, muted, games="1", every="weekly")
     assert answer["ephemeral"] and answer["source"] == "callback"
-    assert answer["content"].startswith(f"The bot cannot post embeds in <#{muted}>")
+    assert answer["content"] == (
+        f"The bot cannot post embeds in <#{muted}>: give it View Channel, Send Messages and "
+        "Embed Links there, then try again."
+    )
     assert await harness.bot.store.schedules.for_guild(guild) == []
 
 
