@@ -17,6 +17,9 @@ class SiteUrls:
     def game(self, game_id: int) -> str:
         return f"{self.site}/game/{game_id}"
 
+    def achievement(self, achievement_id: int) -> str:
+        return f"{self.site}/achievement/{achievement_id}"
+
     def user(self, name: str) -> str:
         return f"{self.site}/user/{quote(name, safe='')}"
 
