@@ -21,7 +21,9 @@ import discord
 from bot.config import Settings
 from bot.formatting.urls import SiteUrls
 from bot.gateway import GatewayBot
+from bot.posting import feed
 from bot.posting.challenges import ChallengePoster
+from bot.posting.feed_poller import FeedPoller
 from bot.posting.publisher import DiscordPublisher
 from bot.posting.scheduler import Scheduler
 from bot.ra.circuit import CircuitBreaker
@@ -56,6 +58,7 @@ EXTENSIONS = (
     "bot.cogs.settings",
     "bot.cogs.status",
     "bot.cogs.challenges",
+    "bot.cogs.feed",
 )
 
 
@@ -75,6 +78,8 @@ class RABot(GatewayBot):
     urls: SiteUrls
     challenges: Challenges
     challenge_poster: ChallengePoster
+    feed_poller: FeedPoller
+    feed_poster: feed.FeedPoster
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings, tree_cls=BotTree)
@@ -198,6 +203,25 @@ class RABot(GatewayBot):
             pictures=self.pictures,
             shards=shards,
         )
+        # The news feed: one poller for the bot (a lease among processes), a poster per process.
+        self.feed_poller = FeedPoller(
+            client,
+            self.store.feeds,
+            self.store.links,
+            self.resolver,
+            owner=owner,
+            poll_seconds=s.feed_poll_seconds,
+            catchup_hours=s.feed_catchup_hours,
+        )
+        self.feed_poster = feed.FeedPoster(
+            self.store.feeds,
+            DiscordPublisher(self, self.members),
+            owner=owner,
+            urls=self.urls,
+            game_info=self.catalogue.info,
+            catchup_hours=s.feed_catchup_hours,
+            shards=shards,
+        )
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         if s.sync_commands and s.runs_shard_zero:
@@ -210,6 +234,7 @@ class RABot(GatewayBot):
             self.catalogue.run_forever(fetch=s.catalogue_refresh_hours > 0)
         )
         self._challenge_task = asyncio.create_task(self._run_challenge_poster())
+        self._feed_task = asyncio.create_task(self._run_feed())
 
     async def _run_scheduler(self) -> None:
         await self.wait_until_ready()
@@ -218,6 +243,10 @@ class RABot(GatewayBot):
     async def _run_challenge_poster(self) -> None:
         await self.wait_until_ready()
         await self.challenge_poster.run_forever()
+
+    async def _run_feed(self) -> None:
+        await self.wait_until_ready()
+        await feed.run_forever(self.feed_poller, self.feed_poster, self.settings.feed_poll_seconds)
 
     async def sync_commands(self) -> None:
         guild_id = self.settings.dev_guild_id
@@ -242,7 +271,7 @@ class RABot(GatewayBot):
         await asyncio.shield(self._teardown)
 
     async def _release(self) -> None:
-        names = ("_scheduler_task", "_challenge_task", "_catalogue_task")
+        names = ("_scheduler_task", "_challenge_task", "_catalogue_task", "_feed_task")
         for task in [getattr(self, name, None) for name in names]:
             if task is not None:
                 task.cancel()

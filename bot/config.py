@@ -91,6 +91,10 @@ class Settings:
     redis_key_prefix: str = "rabot"
     # RA not answering: refuse at once for this long, then ask again (bot.ra.circuit).
     ra_circuit_open_seconds: float = 10.0
+    # The news feed: how often RA's site-wide awards are read, and how old an award may be
+    # and still be announced after downtime.
+    feed_poll_seconds: float = 60.0
+    feed_catchup_hours: float = 24.0
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -268,6 +272,8 @@ class _Reader:
             redis_url=redis_url,
             redis_key_prefix=prefix,
             ra_circuit_open_seconds=self.number("RA_CIRCUIT_OPEN_SECONDS", 10.0, float, 0.1, 60),
+            feed_poll_seconds=self.number("FEED_POLL_SECONDS", 60.0, float, 5, 3600),
+            feed_catchup_hours=self.number("FEED_CATCHUP_HOURS", 24.0, float, 0, 24 * 7),
         )
         if self.problems:
             raise ConfigError(self.problems)

@@ -52,6 +52,7 @@ def test_defaults() -> None:
     assert s.sync_commands is True
     assert s.guild_commands_per_minute <= s.guild_commands_per_minute_max
     assert s.max_games_per_command == 50
+    assert (s.feed_poll_seconds, s.feed_catchup_hours) == (60.0, 24.0)
     assert s.secrets == (TOKEN, KEY)
 
 
@@ -259,6 +260,10 @@ def test_malformed_urls(name: str, value: str) -> None:
         ("CATALOGUE_REFRESH_HOURS", "-1"),
         ("CATALOGUE_REFRESH_HOURS", "721"),
         ("CATALOGUE_REFRESH_HOURS", "daily"),
+        ("FEED_POLL_SECONDS", "4"),
+        ("FEED_POLL_SECONDS", "3601"),
+        ("FEED_CATCHUP_HOURS", "-1"),
+        ("FEED_CATCHUP_HOURS", "169"),
         ("GUILD_COMMANDS_PER_MINUTE", "0"),
         ("GUILD_COMMANDS_PER_MINUTE_MAX", "10001"),
         ("MAX_GAMES_PER_COMMAND", "0"),

@@ -23,7 +23,6 @@ from bot.models.ra import GameInfo
 
 BEATEN = "⭐"
 AOTW_MARK = "🏅"
-SUMMARY_AFTER = 10  # more posts than this waiting for one guild go as one summary_embed
 NO_AOTW = "No Achievement of the Week is set this week."
 DELETED_GAME = "a game no longer on RetroAchievements"
 

@@ -12,12 +12,13 @@ The awards of linked members then become one announcement per guild whose feed t
 (`feed_posts`), queued in the same transaction that moves the cursor: a crash loses neither, and a
 repeated poll (or a second process's) never queues one twice. With several processes, a lease
 lets one poll at a time. Sending the queued posts (a poster per shard, through once.py's steps)
-is the feed's next part, not yet written: nothing runs this poller yet.
+is bot/posting/feed.py's. While no guild has a feed, RA is not asked at all.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -54,7 +55,8 @@ class Audience:
             return
         for guild_id in sorted(self.guilds.get(link.discord_user_id, ())):
             feed = self.feeds.get(guild_id)
-            if feed is not None and at >= feed.since:
+            # RA's times are whole seconds: an award of the second the feed was set counts.
+            if feed is not None and at >= feed.since.replace(microsecond=0):
                 yield feed
 
 
@@ -207,31 +209,38 @@ class FeedPoller:
         self.poll_seconds = poll_seconds
         self.catchup = timedelta(hours=catchup_hours)
         self.clock = clock
-        self.requests = 0  # RA requests made by the poller (for /feed show and /status)
+        self._asked: deque[datetime] = deque()  # when each of its RA requests was made
+
+    def requests_last_hour(self) -> int:
+        """What the feed costs: its RA requests in the last hour (for /feed show and /status)."""
+        hour_ago = self.clock() - timedelta(hours=1)
+        while self._asked and self._asked[0] < hour_ago:
+            self._asked.popleft()
+        return len(self._asked)
 
     async def poll(self) -> int | None:
         """One poll; the number of announcements queued, or None when another process holds
         the poller's lease or RA did not answer (the next poll reads from the same cursor)."""
         now = self.clock()
+        feeds = {feed.guild_id: feed for feed in await self.feeds.all()}
+        if not feeds:
+            return 0  # no guild has a feed: RA is not asked
         lease = timedelta(seconds=max(30.0, 3 * self.poll_seconds))
         if not await self.feeds.claim_lease(self.owner, now, now + lease):
             return None
         state = await self.feeds.state()
         try:
             new = await read_new_awards(self.client, state, now - self.catchup)
-            self.requests += new.pages
+            self._asked.extend([now] * new.pages)
+            self._asked.append(now)
             aotw = await self.client.get_achievement_of_the_week()
-            self.requests += 1
         except RAError as exc:
             log.warning("feed poll: RA did not answer (%s); trying again next poll", exc)
             return None
-        feeds = {feed.guild_id: feed for feed in await self.feeds.all()}
-        posts: list[NewPost] = []
-        if feeds:
-            audience = await self._audience(feeds, new.awards, aotw)
-            posts = award_posts(new.awards, audience)
-            if aotw is not None:
-                posts += aotw_posts(aotw, audience)
+        audience = await self._audience(feeds, new.awards, aotw)
+        posts = award_posts(new.awards, audience)
+        if aotw is not None:
+            posts += aotw_posts(aotw, audience)
         return await self.feeds.advance(
             cursor_at=new.cursor_at,
             cursor_keys=new.cursor_keys,

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.models.awards import AchievementOfTheWeek
 from bot.models.progress import GameEntry, ProgressReport
 from bot.models.ra import EarnedAchievement, GameInfo, GameProgress, UserProfile
 from bot.ra.client import EARNED_PAGE, RAClient
@@ -34,6 +35,7 @@ MAX_BATCH = 60
 # 15,000 games with their titles.
 PROGRESS_CACHE_BYTES = 12 * 2**20
 PROFILE_CACHE_BYTES = 3 * 2**20
+AOTW_TTL = 60.0  # seconds: the week's earners change as members earn it
 GAME_CACHE_BYTES = 8 * 2**20
 
 
@@ -125,6 +127,9 @@ class RAService:
         self._earned_flights: SingleFlight[tuple[str, int, int, bool], EarnedWindow] = (
             SingleFlight()
         )
+        # The Achievement of the Week: one entry, the same for every guild.
+        self._aotw: TTLCache[str, AchievementOfTheWeek | bool] = TTLCache(AOTW_TTL, 1, clock)
+        self._aotw_flights: SingleFlight[str, AchievementOfTheWeek | None] = SingleFlight()
 
     async def wait_idle(self) -> None:
         """Wait until no RA work is in flight (shutdown, and tests that need a quiet service)."""
@@ -134,6 +139,7 @@ class RAService:
                 | self._game_flights.tasks()
                 | self._profile_flights.tasks()
                 | self._earned_flights.tasks()
+                | self._aotw_flights.tasks()
             )
             if not flights:
                 return
@@ -164,6 +170,25 @@ class RAService:
             return profile
 
         return await self._profile_flights.run(key, fetch)
+
+    # -- the Achievement of the Week -------------------------------------------------------------
+
+    async def achievement_of_the_week(
+        self, priority: Priority = Priority.INTERACTIVE
+    ) -> AchievementOfTheWeek | None:
+        """This week's achievement and its earners (None: none set), one request for every
+        guild asking within AOTW_TTL."""
+        cached = self._aotw.get("week")
+        self._hit(cached is not None)
+        if cached is not None:
+            return cached if isinstance(cached, AchievementOfTheWeek) else None
+
+        async def fetch() -> AchievementOfTheWeek | None:
+            week = await self.client.get_achievement_of_the_week(priority=priority)
+            self._aotw.set("week", week if week is not None else False)
+            return week
+
+        return await self._aotw_flights.run("week", fetch)
 
     # -- progress --------------------------------------------------------------------------------
 

@@ -110,6 +110,14 @@ def test_kinds_hardcore_only_and_the_moment_the_feed_was_set_decide() -> None:
     assert kinds(masteries=False, beaten=False) == []
 
 
+def test_an_award_of_the_second_the_feed_was_set_counts() -> None:
+    """RA writes whole seconds: a feed set at 12:00:00.6 takes an award of 12:00:00."""
+    set_at = feed(since=T0 + timedelta(microseconds=600_000))
+    assert len(award_posts([award("Alice", AwardKind.MASTERED, at=T0)], audience(set_at))) == 1
+    before = award("Alice", AwardKind.MASTERED, at=T0 - timedelta(seconds=1))
+    assert award_posts([before], audience(set_at)) == []
+
+
 def test_the_games_filter_and_opting_out() -> None:
     awards = [
         award("Alice", AwardKind.MASTERED, game_id=1),
@@ -270,6 +278,11 @@ async def members(store: Store) -> None:
     )
 
 
+async def test_no_feed_no_request(store: Store, fake_ra: FakeRA, client: RAClient) -> None:
+    assert await poller(store, client).poll() == 0
+    assert fake_ra.calls() == []
+
+
 async def test_a_poll_queues_each_member_award_once_for_the_guild(
     store: Store, fake_ra: FakeRA, client: RAClient
 ) -> None:
@@ -287,7 +300,9 @@ async def test_a_poll_queues_each_member_award_once_for_the_guild(
         (ALICE, "mastered", 1),
         (BOB, "completed", 228),
     ]
-    assert await poller(store, client).poll() == 0  # read again: nothing new, nothing twice
+    again = poller(store, client)
+    assert await again.poll() == 0  # read again: nothing new, nothing twice
+    assert again.requests_last_hour() == 2  # one page of awards, the AOTW
     assert await store.feeds.count(GUILD) == {"pending": 2, "sending": 0, "posted": 0, "expired": 0}
 
 

@@ -15,7 +15,7 @@ from bot.ra.client import RAClient
 from bot.ra.errors import RAKeyRejected, RAUnavailable, RAUserNotFound
 from bot.ra.limiter import Priority, UpstreamLimiter, command_order, new_ticket
 from bot.ra.transport import RATransport, queue_patience
-from bot.services.ra import HOT_GAMES, NOT_FOUND_TTL, FetchedProgress, RAService
+from bot.services.ra import AOTW_TTL, HOT_GAMES, NOT_FOUND_TTL, FetchedProgress, RAService
 from bot.stats import Stats
 from tests.fakes.fake_ra import FAKE_RA_KEY, FakeFault, FakeRA
 
@@ -471,3 +471,17 @@ async def until_calls(fake: FakeRA, n: int) -> None:
             return
         await asyncio.sleep(0)
     raise AssertionError(f"never {n} progress calls")
+
+
+async def test_the_achievement_of_the_week_is_one_request_for_every_guild_within_its_ttl(
+    fake_ra: FakeRA, service: RAService, clock: Clock
+) -> None:
+    weeks = await asyncio.gather(*(service.achievement_of_the_week() for _ in range(5)))
+    assert len({id(week) for week in weeks}) == 1 and weeks[0] is not None
+    assert await service.achievement_of_the_week() is weeks[0]
+    assert len(fake_ra.calls("API_GetAchievementOfTheWeek")) == 1
+    fake_ra.clear_aotw()
+    clock.now += AOTW_TTL + 1
+    assert await service.achievement_of_the_week() is None  # none set this week
+    assert await service.achievement_of_the_week() is None  # and that is cached too
+    assert len(fake_ra.calls("API_GetAchievementOfTheWeek")) == 2
