@@ -10,7 +10,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.formatting.status import status_embed
+from bot.models.feeds import Feed
 from bot.replies import defer, reply
+from bot.store import StoreError
 
 if TYPE_CHECKING:
     from bot.bot import RABot
@@ -38,8 +40,19 @@ class Status(commands.Cog):
             queue_wait=limiter.queue_wait(),
             storage_down_since=database.down_since,
             ra_down_since=circuit.down_since if circuit is not None else None,
+            feed_requests=self.bot.feed_poller.requests_last_hour(),
+            feed=await self._feed(interaction.guild_id),
         )
         await reply(interaction, embeds=[embed], ephemeral=True)
+
+    async def _feed(self, guild_id: int | None) -> Feed | None:
+        """This server's feed, if it has one and the database answers (/status never fails)."""
+        if guild_id is None:
+            return None
+        try:
+            return await self.bot.store.feeds.get(guild_id)
+        except StoreError:
+            return None
 
 
 async def setup(bot: RABot) -> None:

@@ -7,6 +7,8 @@ from datetime import datetime
 
 import discord
 
+from bot.formatting.text import escape
+from bot.models.feeds import Feed
 from bot.stats import StatsSnapshot
 
 
@@ -21,11 +23,14 @@ def status_embed(
     queue_wait: float = 0.0,
     storage_down_since: datetime | None = None,
     ra_down_since: datetime | None = None,
+    feed_requests: int | None = None,
+    feed: Feed | None = None,
 ) -> discord.Embed:
     """`budget_per_hour`: RA requests the key may make in an hour (the limiter's rate);
     `waiting` and `queue_wait`: requests waiting for a turn now, and the longest wait so far;
     `storage_down_since` / `ra_down_since`: since when the database / RA has not answered
-    (None: it answers)."""
+    (None: it answers); `feed_requests`: the news feed's RA requests in the last hour (the
+    whole bot's); `feed`: this server's feed, for its last post and last problem."""
     embed = discord.Embed(title="Bot status", colour=discord.Colour.blurple())
     latency_text = (
         "not connected"
@@ -66,7 +71,26 @@ def status_embed(
         name="Cache hit rate (last hour)",
         value="no look-ups yet" if rate is None else f"{rate:.0%}",
     )
+    if feed_requests is not None:
+        embed.add_field(name="News feed", value=_feed(feed_requests, feed), inline=False)
     return embed
+
+
+def _feed(requests: int, feed: Feed | None) -> str:
+    """What the feed costs (one poll for every server), and this server's feed's last post and
+    last problem."""
+    text = f"{requests:,} RA requests in the last hour, for every server"
+    if feed is None:
+        return text
+    last = (
+        f"last post <t:{int(feed.last_post_at.timestamp())}:R>"
+        if feed.last_post_at is not None
+        else "nothing posted yet"
+    )
+    text += f"; this server's: {last}"
+    if feed.problem is not None:
+        text += f"; last problem: {escape(feed.problem, 200)}"
+    return text
 
 
 def _health(down_since: datetime | None) -> str:

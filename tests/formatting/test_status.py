@@ -91,3 +91,26 @@ def test_storage_or_ra_not_answering_says_since_when() -> None:
     expected = f"⚠️ not answering since <t:{int(since.timestamp())}:R>"
     assert values["Storage"] == expected
     assert values["RetroAchievements"] == expected
+
+
+def test_the_feed_s_cost_and_this_server_s_last_post_and_problem() -> None:
+    from datetime import UTC, datetime
+
+    from bot.models.feeds import Feed
+
+    at = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    feed = Feed(1, 2, True, True, True, False, None, at, 3, at, "the channel was **deleted**", at)
+    embed = status_embed(
+        latency=0.1, guilds=1, shards=1, stats=StatsSnapshot(1, 0, 0, 5), feed_requests=120,
+        feed=feed,
+    )
+    (field,) = [f for f in embed.fields if f.name == "News feed"]
+    assert field.value == (
+        f"120 RA requests in the last hour, for every server; this server's: last post "
+        f"<t:{int(at.timestamp())}:R>; last problem: the channel was \\*\\*deleted\\*\\*"
+    )
+    quiet = status_embed(latency=0.1, guilds=1, shards=1, stats=StatsSnapshot(1, 0, 0, 5),
+                         feed_requests=0)
+    assert [f.value for f in quiet.fields if f.name == "News feed"] == [
+        "0 RA requests in the last hour, for every server"
+    ]
