@@ -58,6 +58,16 @@ CONTRACT = {
         ("list", []),
         ("delete", [("name", STRING, True)]),
     ],
+    "feed": [
+        ("set", [
+            ("channel", CHANNEL, True), ("masteries", BOOLEAN, False), ("beaten", BOOLEAN, False),
+            ("aotw", BOOLEAN, False), ("hardcore_only", BOOLEAN, False), ("games", STRING, False),
+        ]),
+        ("stop", []),
+        ("show", []),
+        ("me", [("announce", BOOLEAN, True)]),
+    ],
+    "aotw": [],
 }
 
 
