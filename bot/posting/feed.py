@@ -111,13 +111,17 @@ class FeedPoster:
         self, feed: Feed, posts: list[QueuedPost], now: datetime
     ) -> RoundResult:
         try:
-            linked = await self.publisher.members(feed.guild_id)
+            names = await self.publisher.member_names(feed.guild_id, [p.user_id for p in posts])
         except ChannelGone as exc:
             await self.feeds.record_problem(feed.guild_id, exc.reason, now)
             return RoundResult(0, 0, len(posts))
-        members = {member.user_id: member.display_name for member in linked}
-        # Only members the guild still has (as its boards count them); the others' posts wait
-        # and expire with the catch-up.
+        # The RA name stands in for a Discord name that could not be read this time.
+        members = {
+            post.user_id: names[post.user_id] or str(post.data.get("ra_name", ""))
+            for post in posts
+            if post.user_id in names
+        }
+        # Only members the guild still has; the others' posts wait and expire with the catch-up.
         known = [post for post in posts if post.user_id in members]
         if len(known) > SUMMARY_AFTER:
             return await self._send(feed, known, members, now, summary=True)

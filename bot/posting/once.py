@@ -9,7 +9,7 @@ shows, where the item goes next) the caller passes in.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -43,6 +43,10 @@ class Publisher(Protocol):
     """Where boards go: Discord in production, an in-memory channel in unit tests."""
 
     async def members(self, guild_id: int) -> list[LinkedMember]: ...
+
+    async def member_names(self, guild_id: int, user_ids: Iterable[int]) -> dict[int, str]:
+        """The display names of these users in the guild; users who left are left out."""
+        ...
 
     async def send(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 import aiohttp
 import discord
@@ -35,6 +36,9 @@ class DiscordPublisher:
 
     async def members(self, guild_id: int) -> list[LinkedMember]:
         return await self._members.linked_in(self._guild(guild_id))
+
+    async def member_names(self, guild_id: int, user_ids: Iterable[int]) -> dict[int, str]:
+        return await self._members.names(self._guild(guild_id), user_ids)
 
     async def send(
         self,

@@ -4,6 +4,7 @@ de-duplication, edits, failures and crashes at chosen points."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import discord
@@ -45,6 +46,10 @@ class FakePublisher:
 
     async def members(self, guild_id: int) -> list[LinkedMember]:
         return list(self.channel.members)
+
+    async def member_names(self, guild_id: int, user_ids: Iterable[int]) -> dict[int, str]:
+        wanted = set(user_ids)
+        return {m.user_id: m.display_name for m in self.channel.members if m.user_id in wanted}
 
     async def send(
         self, guild_id: int, channel_id: int, embed: discord.Embed, nonce: str, edit: int | None,

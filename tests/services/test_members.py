@@ -6,6 +6,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any, cast
 
+import discord
+
 from bot.services.members import VERIFY_SECONDS, Members
 from bot.store.links import LinkStore
 
@@ -17,6 +19,15 @@ class Guild:
         self.id = guild_id
         self.members = members
         self.asked: list[list[int]] = []
+        self.fetched: list[int] = []
+
+    async def fetch_member(self, uid: int) -> Any:
+        """REST's Get Guild Member, one user."""
+        self.fetched.append(uid)
+        if uid not in self.members:
+            gone = SimpleNamespace(status=404, reason="Not Found")
+            raise discord.NotFound(cast(Any, gone), "Unknown Member")
+        return SimpleNamespace(id=uid, display_name=f"m{uid}")
 
     async def query_members(self, *, user_ids: list[int], limit: int, cache: bool) -> list[Any]:
         assert not cache and limit == len(user_ids) <= 100
@@ -68,3 +79,26 @@ async def test_confirmed_members_are_bounded_however_many_guilds_ask() -> None:
     oldest = Guild(0, set(range(100)))
     await service.present(oldest, range(100))  # type: ignore[arg-type]
     assert oldest.asked == [list(range(100))]
+
+
+class ForgetfulLinks:
+    def __init__(self) -> None:
+        self.forgotten: list[tuple[int, list[int]]] = []
+
+    async def forget_members(self, guild_id: int, user_ids: list[int]) -> None:
+        self.forgotten.append((guild_id, list(user_ids)))
+
+
+async def test_names_for_a_post_ask_only_its_members_over_rest_never_the_gateway() -> None:
+    """A feed post names a few members: one REST look-up each (a burst across many guilds is
+    not held to the gateway's ~110 member queries a minute), none for one confirmed lately, and
+    one who left is forgotten."""
+    clock = Clock()
+    links = ForgetfulLinks()
+    service = Members(cast(LinkStore, links), clock)
+    guild = Guild(7, {1, 2})
+    assert await service.names(cast(Any, guild), [1, 3, 1]) == {1: "m1"}
+    assert guild.fetched == [1, 3] and guild.asked == []
+    assert links.forgotten == [(7, [3])]
+    assert await service.names(cast(Any, guild), [1, 2]) == {1: "m1", 2: "m2"}
+    assert guild.fetched == [1, 3, 2]  # 1 was confirmed a moment ago
