@@ -43,7 +43,7 @@ from bot.services.ra import RAService
 from bot.services.resolver import GameResolver
 from bot.services.shared_cache import SharedCacheClient
 from bot.stats import Stats
-from bot.store import Store
+from bot.store import Store, StoreError
 from bot.tree import BotTree
 
 log = logging.getLogger(__name__)
@@ -279,6 +279,12 @@ class RABot(GatewayBot):
         members = getattr(self, "members", None)
         if members is not None:
             await members.flush()
+        poller = getattr(self, "feed_poller", None)
+        if poller is not None:
+            try:
+                await poller.release()
+            except StoreError as exc:
+                log.warning("could not give the feed poller's lease back (%s)", exc.message)
         session = getattr(self, "session", None)
         if session is not None and not session.closed:
             await session.close()

@@ -145,11 +145,17 @@ class NewAwards:
 
 
 async def read_new_awards(
-    client: RAClient, state: FeedState, floor: datetime, *, max_pages: int = MAX_PAGES
+    client: RAClient,
+    state: FeedState,
+    floor: datetime,
+    *,
+    now: datetime | None = None,
+    max_pages: int = MAX_PAGES,
 ) -> NewAwards:
     """The awards newer than the cursor (and not older than `floor`), paging back from the
-    newest. A first poll (no cursor) reads one page: the feed starts from now. RAError if a page
-    fails: nothing is returned, so nothing of a half-read poll is written."""
+    newest. A first poll (no cursor) reads one page: the feed starts from its newest award, or
+    from `now` on a site with none yet. RAError if a page fails: nothing is returned, so nothing
+    of a half-read poll is written."""
     seen_at, seen_keys = state.cursor_at, state.cursor_keys
     found: dict[str, GameAward] = {}
     pages = 0
@@ -179,6 +185,8 @@ async def read_new_awards(
             newest = max(a.at for a in page.awards)
             keys = frozenset(a.key for a in page.awards if a.at == newest)
             return NewAwards([], newest, keys, pages)
+        if seen_at is None and now is not None:  # a site with no award yet: from now on
+            return NewAwards([], now.replace(microsecond=0), frozenset(), pages)
         return NewAwards([], seen_at, seen_keys, pages)
     keys = frozenset(a.key for a in awards if a.at == newest)
     if newest == seen_at:
@@ -211,6 +219,11 @@ class FeedPoller:
         self.clock = clock
         self._asked: deque[datetime] = deque()  # when each of its RA requests was made
 
+    async def release(self) -> None:
+        """Give the poller's lease back (a clean shutdown): a restarted process, or another one,
+        polls at its next round instead of waiting for the lease to run out."""
+        await self.feeds.release_lease(self.owner)
+
     def requests_last_hour(self) -> int:
         """What the feed costs: its RA requests in the last hour (for /feed show and /status)."""
         hour_ago = self.clock() - timedelta(hours=1)
@@ -230,7 +243,7 @@ class FeedPoller:
             return None
         state = await self.feeds.state()
         try:
-            new = await read_new_awards(self.client, state, now - self.catchup)
+            new = await read_new_awards(self.client, state, now - self.catchup, now=now)
             self._asked.extend([now] * new.pages)
             self._asked.append(now)
             aotw = await self.client.get_achievement_of_the_week()

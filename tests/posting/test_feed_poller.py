@@ -252,6 +252,16 @@ async def test_awards_older_than_the_catch_up_are_not_read(
     assert [a.user for a in read.awards] == ["Alice"] and read.pages == 1
 
 
+async def test_on_a_site_with_no_award_yet_the_feed_starts_from_now(
+    fake_ra: FakeRA, client: RAClient
+) -> None:
+    first = await read_new_awards(client, state(None), T0 - timedelta(days=1), now=T0)
+    assert first.cursor_at == T0 and first.awards == []
+    fake_ra.add_award("Alice", 1, "mastered", at=T0 + timedelta(seconds=5))
+    later = await read_new_awards(client, state(first.cursor_at), T0 - timedelta(days=1), now=T0)
+    assert [a.user for a in later.awards] == ["Alice"]
+
+
 async def test_a_page_that_fails_returns_nothing(fake_ra: FakeRA, client: RAClient) -> None:
     fake_ra.add_site_awards(150, T0, every_seconds=1)
     fake_ra.fail_always(FakeFault("status", status=503), endpoint="API_GetRecentGameAwards")
@@ -332,6 +342,9 @@ async def test_one_poller_at_a_time_and_the_week_s_earners_once(
     first, second = poller(store, client, "a"), poller(second_store, client, "b")
     assert await first.poll() == 1  # Bob's AOTW
     assert await second.poll() is None  # a's lease holds
+    await first.release()  # a clean shutdown gives it back
+    assert await second.poll() == 0
+    await second.release()
     assert await first.poll() == 0  # the same earner is not queued again
     (post,) = await store.feeds.pending(T0, timedelta(minutes=1))
     assert (post.user_id, post.kind, post.data["title"]) == (BOB, AOTW, "Chaos Emerald")
