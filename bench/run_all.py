@@ -27,6 +27,7 @@ BENCHMARKS = (
     "bench_fair_turns",
     "bench_shared_boards",
     "bench_shards",
+    "bench_feed",
 )
 
 
