@@ -39,16 +39,19 @@ BATCH = 500  # posts looked at in one round, at most
 KEEP = timedelta(days=8)  # posted rows kept this long: an AOTW's earners are keyed by its week
 
 
+def _digest(keys: Sequence[str]) -> str:
+    """The same for the same awards, whatever their order."""
+    return hashlib.sha1("\n".join(sorted(keys)).encode(), usedforsecurity=False).hexdigest()
+
+
 def marker(keys: Sequence[str]) -> str:
-    """The footer that finds a post again after a crash: short, and the same for the same
-    awards."""
-    digest = hashlib.sha1("\n".join(sorted(keys)).encode(), usedforsecurity=False).hexdigest()
-    return f"Feed · {digest[:12]}"
+    """The footer that finds a post again after a crash: short, and no RA name in it."""
+    return f"Feed · {_digest(keys)[:12]}"
 
 
 def nonce(keys: Sequence[str]) -> str:
-    digest = hashlib.sha1("\n".join(sorted(keys)).encode(), usedforsecurity=False).hexdigest()
-    return f"f{digest[:24]}"
+    """Discord drops a second message with the same nonce (at most 25 characters)."""
+    return f"f{_digest(keys)[:24]}"
 
 
 @dataclass(frozen=True)
