@@ -367,8 +367,8 @@ async def run() -> bool:
               f"{BURST - len(burst_posts)} posts still waiting: {len(burst_posts)} posted in "
               f"the {span:.0f} s since the first")
     print(f"the 2,000-feed bot's log: {gateway_waits} discord.py 'WebSocket ... is ratelimited' "
-          f"waits (it sends at most 110 gateway commands a minute; the poster makes a member "
-          f"look-up per guild with a post), {lookups_failed} 'member look-up failed'")
+          f"waits (at most 110 gateway commands a minute; the poster names its members over "
+          f"REST, so none should come from it), {lookups_failed} 'member look-up failed'")
     print(f"(run took {total_s:.0f} s)")
 
     big_c, one_c = costs[big.name], costs[one.name]
