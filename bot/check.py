@@ -17,7 +17,7 @@ import discord
 from bot.config import Settings
 from bot.gateway import invite_url, use_discord_api_base
 from bot.ra.client import RAClient
-from bot.ra.errors import RAError, RAKeyRejected, RAUnreachable
+from bot.ra.errors import RAError, RAKeyRejected, RANotUsable, RAUnreachable
 from bot.ra.limiter import UpstreamLimiter
 from bot.ra.transport import USER_AGENT, RATransport
 
@@ -43,6 +43,8 @@ async def check_ra(settings: Settings) -> str | None:
                 "RA_API_KEY was refused by RetroAchievements: copy the key again from "
                 "retroachievements.org → Settings → Keys."
             )
+        except RANotUsable as exc:
+            return f"RA_API_BASE_URL: {str(exc).split(': ', 1)[1]}."
         except RAUnreachable as exc:
             host = urlsplit(settings.ra_api_base_url).hostname or settings.ra_api_base_url
             if not exc.resolved:

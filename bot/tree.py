@@ -18,6 +18,7 @@ from bot.ra.errors import (
     RABadResponse,
     RAError,
     RAKeyRejected,
+    RANotUsable,
     RARateLimited,
     RARequestRejected,
     RAUnavailable,
@@ -61,6 +62,11 @@ def message_for(error: Exception) -> str | None:
         return (
             "RetroAchievements refused the bot's API key: this is for the bot's operator to fix, "
             "so please let them know."
+        )
+    if isinstance(error, RANotUsable):
+        return (
+            "RetroAchievements cannot be reached as the bot is set up: this is for the bot's "
+            "operator to fix, so please let them know."
         )
     if isinstance(error, RARateLimited):
         wait = error.retry_after if error.retry_after is not None else 60.0
@@ -128,6 +134,8 @@ class BotTree(app_commands.CommandTree[discord.Client]):
             message = APOLOGY
         elif isinstance(original, RAKeyRejected):
             log.error("RA refused the web API key (/%s): check RA_API_KEY", command)
+        elif isinstance(original, RANotUsable):
+            log.error("/%s: %s", command, original)
         elif isinstance(original, RAError):
             log.warning("/%s: %s", command, original)
         await reply(interaction, message, ephemeral=True)

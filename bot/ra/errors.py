@@ -11,6 +11,12 @@ class RAKeyRejected(RAError):
     """RA answered 401: the operator's web API key is missing, wrong or revoked."""
 
 
+class RANotUsable(RAError):
+    """RA's API cannot be used as the bot is set up: a 404 that is not RA's unknown user (a
+    wrong RA_API_BASE_URL path), or a 403 (a proxy or firewall in front of RA; RA itself refuses
+    a bad key with 401). The operator's to fix; never "no such user", never "check the key"."""
+
+
 class RARequestRejected(RAError):
     """RA answered 422: a parameter (usually the user name) is not one RA accepts."""
 

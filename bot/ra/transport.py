@@ -28,6 +28,7 @@ from bot.ra.errors import (
     RABadResponse,
     RAError,
     RAKeyRejected,
+    RANotUsable,
     RARateLimited,
     RARequestRejected,
     RAUnavailable,
@@ -247,7 +248,7 @@ class RATransport:
             self._record(True, priority)  # RA answered as it should: the name is the problem
             self._answered(True)
             raise
-        except RAKeyRejected:
+        except (RAKeyRejected, RANotUsable):
             self._record(False, priority)
             self._answered(True)  # an answer all the same
             raise
@@ -288,10 +289,19 @@ class RATransport:
             raise _Retry(RARateLimited(f"{endpoint}: RA answered 429", retry_after), retry_after)
         if status >= 500:
             raise _Retry(RAUnavailable(f"{endpoint}: RA answered {status}"), retry_after)
-        if status in (401, 403):
-            raise RAKeyRejected(f"{endpoint}: RA refused the web API key ({status})")
+        if status == 401:
+            raise RAKeyRejected(f"{endpoint}: RA refused the web API key (401)")
+        if status == 403:
+            raise RANotUsable(
+                f"{endpoint}: refused with 403 by what stands in front of RA (a proxy or a "
+                "firewall; RA refuses a bad key with 401)"
+            )
         if status == 404 and not_found_user is not None:
-            raise RAUserNotFound(not_found_user)
+            # RA's unknown user is a 404 whose body is `[]`; any other 404 is an address that
+            # does not exist (RA_API_BASE_URL), not a user who does not.
+            if body.strip() == b"[]":
+                raise RAUserNotFound(not_found_user)
+            raise RANotUsable(f"{endpoint}: no such address at RA (404): check RA_API_BASE_URL")
         if status == 422:
             raise RARequestRejected(f"{endpoint}: RA refused the request (422)")
         if status != 200:

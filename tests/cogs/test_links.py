@@ -122,3 +122,23 @@ async def test_an_ra_rename_updates_the_stored_name(harness: Harness) -> None:
     assert answer["embeds"][0]["author"]["name"] == "MaxTheGreat"
     link = await harness.bot.store.links.get_link(owner)
     assert link is not None and link.ra_name == "MaxTheGreat"
+
+
+async def test_a_404_that_is_not_an_unknown_user_is_said_as_the_operator_s_problem(
+    harness: Harness,
+) -> None:
+    """A wrong RA_API_BASE_URL answers 404 with a page, not RA's `[]`: members are not told the
+    account does not exist, and nothing is remembered as "no such user"."""
+    from tests.fakes.fake_ra import FakeFault
+
+    harness.ra.fail_next(
+        FakeFault("status", 404, body='{"message": "Not Found"}'), endpoint="API_GetUserProfile"
+    )
+    answer = await harness.answer("link", username="MaxMilyin")
+    assert answer["ephemeral"]
+    assert answer["content"] == (
+        "RetroAchievements cannot be reached as the bot is set up: this is for the bot's "
+        "operator to fix, so please let them know."
+    )
+    again = await harness.answer("link", username="MaxMilyin")
+    assert "MaxMilyin" in again["embeds"][0]["description"]

@@ -21,6 +21,7 @@ from bot.ra.errors import (
     RABadResponse,
     RAError,
     RAKeyRejected,
+    RANotUsable,
     RARateLimited,
     RARequestRejected,
     RAUnavailable,
@@ -196,6 +197,21 @@ async def test_get_user_profile(fake_ra: FakeRA, make_client: MakeClient) -> Non
     assert len(fake_ra.calls(PROFILE)) == 2  # a 404 is an answer, not retried
 
 
+async def test_a_404_that_is_not_ra_s_unknown_user_is_the_operator_s_problem(
+    fake_ra: FakeRA, make_client: MakeClient
+) -> None:
+    """RA's unknown user is 404 with `[]`; a wrong RA_API_BASE_URL path is 404 with anything
+    else, and must not tell members that the user does not exist."""
+    fake_ra.fail_next(
+        FakeFault("status", 404, body='{"message": "Not Found"}'), endpoint=PROFILE
+    )
+    client = make_client()
+    with pytest.raises(RANotUsable) as caught:
+        await client.get_user_profile("MaxMilyin")
+    assert "RA_API_BASE_URL" in str(caught.value)
+    assert (await client.get_user_profile("MaxMilyin")).display_name == "MaxMilyin"
+
+
 async def test_check_key(fake_ra: FakeRA, make_client: MakeClient) -> None:
     await make_client().check_key()
     with pytest.raises(RAKeyRejected):
@@ -237,7 +253,8 @@ class Case:
 ERROR_CASES = [
     Case("401", None, RAKeyRejected, requests=1, key="WrongKey0000000000000000000000000"),
     Case("401 injected", FakeFault("status", 401), RAKeyRejected, requests=1),
-    Case("403", FakeFault("status", 403), RAKeyRejected, requests=1),
+    Case("403 (a proxy, not RA: RA refuses a key with 401)", FakeFault("status", 403),
+         RANotUsable, requests=1),
     Case("422", FakeFault("status", 422), RARequestRejected, requests=1),
     Case("422 real", None, RARequestRejected, requests=1, call="bad user"),
     Case("404 elsewhere", FakeFault("status", 404), RABadResponse, requests=1),
