@@ -34,7 +34,7 @@ PRODUCTION = {
     "RA_MAX_IN_FLIGHT": "3",
     "RA_TIMEOUT_SECONDS": "8",
     "RA_RETRY_BUDGET_SECONDS": "14",
-    "RA_CIRCUIT_OPEN_SECONDS": "10",
+    "RA_CIRCUIT_OPEN_SECONDS": "3",
 }
 READY_LINE = re.compile(r"ready .*in (\d+) guilds")
 # Where `bot/` is imported from: the working tree, or BENCH_BOT_SRC (e.g. a `git archive HEAD bot`

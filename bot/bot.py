@@ -48,6 +48,8 @@ from bot.tree import BotTree
 
 log = logging.getLogger(__name__)
 
+MAX_CIRCUIT_OPEN = 30.0  # seconds: the longest the circuit refuses before asking RA again
+
 # Loaded in this order; one feature a file.
 EXTENSIONS = (
     "bot.cogs.progress",
@@ -132,8 +134,7 @@ class RABot(GatewayBot):
             stats=self.stats,
             # Refuses at once while RA does not answer.
             circuit=CircuitBreaker(
-                open_seconds=s.ra_circuit_open_seconds,
-                max_open_seconds=3 * s.ra_circuit_open_seconds,
+                open_seconds=s.ra_circuit_open_seconds, max_open_seconds=MAX_CIRCUIT_OPEN
             ),
         )
         client = (

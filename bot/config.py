@@ -89,8 +89,9 @@ class Settings:
     shard_ids: tuple[int, ...] | None = None  # None: every shard
     redis_url: str | None = field(default=None, repr=False)  # may hold a password
     redis_key_prefix: str = "rabot"
-    # RA not answering: refuse at once for this long, then ask again (bot.ra.circuit).
-    ra_circuit_open_seconds: float = 10.0
+    # RA down (several requests failing): refuse at once for this long, then ask again, doubling
+    # while RA stays down, up to 30 s (bot.ra.circuit).
+    ra_circuit_open_seconds: float = 3.0
     # The news feed: how often RA's site-wide awards are read, and how old an award may be
     # and still be announced after downtime.
     feed_poll_seconds: float = 60.0
@@ -271,7 +272,7 @@ class _Reader:
             shard_ids=shard_ids,
             redis_url=redis_url,
             redis_key_prefix=prefix,
-            ra_circuit_open_seconds=self.number("RA_CIRCUIT_OPEN_SECONDS", 10.0, float, 0.1, 60),
+            ra_circuit_open_seconds=self.number("RA_CIRCUIT_OPEN_SECONDS", 3.0, float, 0.1, 30),
             feed_poll_seconds=self.number("FEED_POLL_SECONDS", 60.0, float, 5, 3600),
             feed_catchup_hours=self.number("FEED_CATCHUP_HOURS", 24.0, float, 0, 24 * 7),
         )

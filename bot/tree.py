@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserFacingError
+from bot.ra.circuit import RANotAnswering
 from bot.ra.errors import (
     RABadResponse,
     RAError,
@@ -71,8 +72,11 @@ def message_for(error: Exception) -> str | None:
     if isinstance(error, RARateLimited):
         wait = error.retry_after if error.retry_after is not None else 60.0
         return f"RetroAchievements is busy right now: try again {_when(wait)}."
+    if isinstance(error, RANotAnswering):
+        when = _when(error.retry_after)
+        return f"RetroAchievements is not answering right now: try again {when}."
     if isinstance(error, RAUnavailable):
-        return "RetroAchievements is not answering right now: try again in a few minutes."
+        return "RetroAchievements is not answering right now: try again in a minute."
     if isinstance(error, RABadResponse):
         return (
             "RetroAchievements sent an answer the bot could not read: try again in a few minutes."

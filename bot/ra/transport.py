@@ -120,12 +120,32 @@ class RATransport:
     ) -> Any:
         # [when the retry budget runs out, whether queued work has started it at its turn yet]
         deadline: list[float] = [time.monotonic() + self.retry_budget, 0.0]
+        request = object()  # this request, to the circuit: counted once, however many attempts
+        try:
+            return await self._call(
+                endpoint, params, priority, not_found_user, deadline, request
+            )
+        finally:
+            if self.circuit is not None:
+                self.circuit.done(request)
+
+    async def _call(
+        self,
+        endpoint: str,
+        params: Params,
+        priority: Priority,
+        not_found_user: str | None,
+        deadline: list[float],
+        request: object,
+    ) -> Any:
         attempt = 0
         failed: RAError | None = None  # what the last attempt met, if it got a turn
         while True:
             no_turn: RARateLimited | None = None
             try:
-                return await self._attempt(endpoint, params, priority, not_found_user, deadline)
+                return await self._attempt(
+                    endpoint, params, priority, not_found_user, deadline, request
+                )
             except _Retry as retry:
                 error, wait = retry.error, retry.retry_after
                 failed = error
@@ -156,13 +176,21 @@ class RATransport:
         priority: Priority,
         not_found_user: str | None,
         deadline: list[float],
+        request: object,
     ) -> Any:
         url = f"{self.base_url}/{endpoint}.php"
         # Waiting for a turn counts against the budget too, so the caller always gets an answer.
         patience = queue_patience.get()
         asked = time.monotonic()
         if self.circuit is not None:
-            self.circuit.before_request()
+            try:
+                self.circuit.before_request(request)
+            except RANotAnswering as refused:
+                if not refused.probing:
+                    raise
+                # Another request is asking RA whether it is back: go with its answer.
+                await self.circuit.wait_for_probe()
+                self.circuit.before_request(request)
         try:
             wait = patience if patience is not None else deadline[0] - time.monotonic()
             async with asyncio.timeout(max(0.0, wait)):
@@ -180,7 +208,7 @@ class RATransport:
             # It opened (or opened again) while this request waited for its turn: do not ask,
             # unless its pause is over by now.
             try:
-                self.circuit.before_request()
+                self.circuit.before_request(request)
             except RANotAnswering:
                 self.limiter.release()
                 raise
@@ -235,7 +263,7 @@ class RATransport:
         )
         if failure is not None:
             self._record(False, priority)
-            self._answered(False)
+            self._answered(False, request)
             # Raised outside the except blocks: no __context__ leads back to the aiohttp error.
             raise _Retry(failure)
         if status == 429:
@@ -246,31 +274,32 @@ class RATransport:
             )
         except (RAUserNotFound, RARequestRejected):
             self._record(True, priority)  # RA answered as it should: the name is the problem
-            self._answered(True)
+            self._answered(True, request)
             raise
         except (RAKeyRejected, RANotUsable):
             self._record(False, priority)
-            self._answered(True)  # an answer all the same
+            self._answered(True, request)  # an answer all the same
             raise
         except _Retry as retry:
             self._record(False, priority)
             # A 5xx is RA not answering; a 429 is RA answering that it is busy.
-            self._answered(not isinstance(retry.error, RAUnavailable))
+            self._answered(not isinstance(retry.error, RAUnavailable), request)
             raise
         except RAError:
-            self._record(False, priority)  # an answer that is not JSON: neither up nor down
+            self._record(False, priority)  # an answer that is not JSON: RA is up all the same
+            self._answered(True, request)
             raise
         self._record(True, priority)
-        self._answered(True)
+        self._answered(True, request)
         return result
 
-    def _answered(self, answered: bool) -> None:
+    def _answered(self, answered: bool, request: object) -> None:
         if self.circuit is None:
             return
         if answered:
-            self.circuit.succeeded()
+            self.circuit.succeeded(request)
         else:
-            self.circuit.failed()
+            self.circuit.failed(request)
 
     def _record(self, ok: bool, priority: Priority) -> None:
         if self._stats is not None:

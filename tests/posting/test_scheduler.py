@@ -469,7 +469,9 @@ async def test_ra_refused_by_the_open_circuit_posts_the_last_board_marked_stale(
     scheduler = world.make()
     await scheduler.run_due(SLOT)  # a board to fall back on
     client = scheduler.leaderboards.ra.client
-    client.transport.circuit = CircuitBreaker(failures=1, open_seconds=3600, max_open_seconds=3600)
+    client.transport.circuit = CircuitBreaker(
+        min_failures=1, open_seconds=3600, max_open_seconds=3600
+    )
     client.circuit.failed()  # RA has not answered for a while
     asked = len(world.ra.requests)
 
